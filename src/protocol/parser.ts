@@ -1,0 +1,213 @@
+import { Buffer } from "node:buffer";
+import { MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
+import { applyMask } from "./mask.js";
+import { isControlOpcode, isKnownOpcode } from "./opcodes.js";
+import { CloseCode } from "./close.js";
+
+/** What the parser reports. Data payloads come in pieces as they arrive; control payloads whole. */
+export interface FrameSink {
+  /** A data frame header. Return false to stop parsing (the sink has failed the connection). */
+  dataFrameStart(header: FrameHeader): boolean;
+  /** Unmasked payload bytes of the current data frame. Return false to stop parsing. */
+  dataPayload(chunk: Buffer): boolean;
+  /** The current data frame is complete. Return false to stop parsing. */
+  dataFrameEnd(): boolean;
+  /** A complete control frame. Return false to stop parsing. */
+  controlFrame(header: FrameHeader, payload: Buffer): boolean;
+  /** A frame-level protocol violation; parsing has stopped for good. */
+  parseError(closeCode: number, message: string): void;
+}
+
+export interface ParserOptions {
+  /** Servers require masked frames, clients require unmasked ones (RFC 6455 section 5.1). */
+  expectMasked: boolean;
+  /** A frame longer than this fails the connection with 1009 before its payload is read. */
+  maxFrameBytes: number;
+}
+
+const enum State {
+  Header,
+  Payload,
+  Stopped,
+}
+
+/**
+ * Incremental frame parser (RFC 6455 section 5.2): accepts input split at any byte.
+ * It checks the rules that one frame header decides (reserved opcodes, control frame size
+ * and fragmentation, masking, length encoding); message-level rules belong to the connection.
+ */
+export class FrameParser {
+  private state = State.Header;
+  /** Holds a header that arrived split across chunks (at most 14 bytes). */
+  private readonly headerScratch = new Uint8Array(14);
+  private headerHave = 0;
+  private header: FrameHeader | null = null;
+  private payloadRemaining = 0;
+  private payloadOffset = 0;
+  /** Pieces of a control frame payload that arrived split. */
+  private controlPieces: Buffer[] = [];
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly options: ParserOptions,
+  ) {}
+
+  /** Stops parsing; further input is ignored (after a close frame or a failure). */
+  stop(): void {
+    this.state = State.Stopped;
+    this.controlPieces = [];
+  }
+
+  get stopped(): boolean {
+    return this.state === State.Stopped;
+  }
+
+  /** Feeds received bytes. The chunk may be unmasked in place. */
+  push(chunk: Buffer): void {
+    let pos = 0;
+    const length = chunk.length;
+    while (pos < length) {
+      if (this.state === State.Header) {
+        pos = this.readHeader(chunk, pos);
+      } else if (this.state === State.Payload) {
+        const take = Math.min(this.payloadRemaining, length - pos);
+        const piece = chunk.subarray(pos, pos + take);
+        pos += take;
+        if (!this.payloadPiece(piece)) return;
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Parses a header starting at chunk[pos]; returns the new position. */
+  private readHeader(chunk: Buffer, pos: number): number {
+    let source: Uint8Array = chunk;
+    let start = pos;
+    const available = chunk.length - pos;
+    if (this.headerHave > 0 || available < 2) {
+      // Slow path: the header is split across chunks; gather it in the scratch buffer.
+      for (;;) {
+        const need = this.headerHave < 2 ? 2 : headerSize(this.headerScratch);
+        if (this.headerHave >= need) break;
+        if (pos >= chunk.length) return pos;
+        const copy = Math.min(need - this.headerHave, chunk.length - pos);
+        this.headerScratch.set(chunk.subarray(pos, pos + copy), this.headerHave);
+        this.headerHave += copy;
+        pos += copy;
+      }
+      source = this.headerScratch;
+      start = 0;
+      this.headerHave = 0;
+    } else {
+      const full = headerSize(chunk.subarray(pos, pos + 2));
+      if (available < full) {
+        this.headerScratch.set(chunk.subarray(pos), 0);
+        this.headerHave = available;
+        return chunk.length;
+      }
+      pos += full;
+    }
+    this.beginFrame(source, start);
+    return pos;
+  }
+
+  private beginFrame(bytes: Uint8Array, at: number): void {
+    const b0 = bytes[at]!;
+    const b1 = bytes[at + 1]!;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    let payloadLength = b1 & 0x7f;
+    let p = at + 2;
+    if (payloadLength === 126) {
+      payloadLength = (bytes[p]! << 8) | bytes[p + 1]!;
+      p += 2;
+      // The minimal encoding is required in spirit (section 5.2) but peers rarely violate it
+      // and Autobahn does not test it; we accept non-minimal lengths.
+    } else if (payloadLength === 127) {
+      const high = ((bytes[p]! << 24) >>> 0) + (bytes[p + 1]! << 16) + (bytes[p + 2]! << 8) + bytes[p + 3]!;
+      const low = ((bytes[p + 4]! << 24) >>> 0) + (bytes[p + 5]! << 16) + (bytes[p + 6]! << 8) + bytes[p + 7]!;
+      p += 8;
+      if (high >= 0x80000000) return this.fail(CloseCode.protocolError, "64-bit frame length with the most significant bit set");
+      if (high >= 0x200000) return this.fail(CloseCode.messageTooBig, "frame length beyond 2^53 bytes");
+      payloadLength = high * 0x100000000 + low;
+    }
+    const mask = masked ? Uint8Array.of(bytes[p]!, bytes[p + 1]!, bytes[p + 2]!, bytes[p + 3]!) : null;
+    const header: FrameHeader = {
+      fin: (b0 & 0x80) !== 0,
+      rsv1: (b0 & 0x40) !== 0,
+      rsv2: (b0 & 0x20) !== 0,
+      rsv3: (b0 & 0x10) !== 0,
+      opcode,
+      masked,
+      payloadLength,
+      mask,
+    };
+    if (!isKnownOpcode(opcode)) return this.fail(CloseCode.protocolError, `reserved opcode ${opcode}`);
+    if (masked !== this.options.expectMasked) {
+      return this.fail(
+        CloseCode.protocolError,
+        this.options.expectMasked ? "unmasked frame from a client" : "masked frame from a server",
+      );
+    }
+    const control = isControlOpcode(opcode);
+    if (control) {
+      if (!header.fin) return this.fail(CloseCode.protocolError, "fragmented control frame");
+      if (payloadLength > MAX_CONTROL_PAYLOAD) {
+        return this.fail(CloseCode.protocolError, `control frame payload of ${payloadLength} bytes (at most 125)`);
+      }
+    } else if (payloadLength > this.options.maxFrameBytes) {
+      return this.fail(CloseCode.messageTooBig, `frame of ${payloadLength} bytes exceeds the limit of ${this.options.maxFrameBytes}`);
+    }
+    this.header = header;
+    this.payloadRemaining = payloadLength;
+    this.payloadOffset = 0;
+    if (!control && !this.sink.dataFrameStart(header)) return this.stop();
+    if (this.state === State.Stopped) return;
+    this.state = State.Payload;
+    if (payloadLength === 0) this.endFrame();
+  }
+
+  private payloadPiece(piece: Buffer): boolean {
+    const header = this.header!;
+    if (header.mask) applyMask(piece, header.mask, this.payloadOffset);
+    this.payloadOffset += piece.length;
+    this.payloadRemaining -= piece.length;
+    if (isControlOpcode(header.opcode)) {
+      this.controlPieces.push(piece);
+    } else if (piece.length > 0 && !this.sink.dataPayload(piece)) {
+      this.stop();
+      return false;
+    }
+    if (this.payloadRemaining === 0) this.endFrame();
+    return this.state !== State.Stopped;
+  }
+
+  private endFrame(): void {
+    const header = this.header!;
+    this.header = null;
+    this.state = State.Header;
+    let keepGoing: boolean;
+    if (isControlOpcode(header.opcode)) {
+      const pieces = this.controlPieces;
+      this.controlPieces = [];
+      const payload = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+      keepGoing = this.sink.controlFrame(header, payload);
+    } else {
+      keepGoing = this.sink.dataFrameEnd();
+    }
+    if (!keepGoing) this.stop();
+  }
+
+  private fail(code: number, message: string): void {
+    this.stop();
+    this.sink.parseError(code, message);
+  }
+}
+
+/** Header size from its first two bytes. */
+function headerSize(firstTwo: Uint8Array): number {
+  const lengthCode = firstTwo[1]! & 0x7f;
+  const lengthBytes = lengthCode === 126 ? 2 : lengthCode === 127 ? 8 : 0;
+  return 2 + lengthBytes + ((firstTwo[1]! & 0x80) !== 0 ? 4 : 0);
+}
