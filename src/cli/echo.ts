@@ -1,0 +1,53 @@
+import type { Cgi } from "../server/cgi.js";
+import type { Handler } from "../server/handler.js";
+import { HttpError } from "../server/http-error.js";
+import { WebSocketOpcode } from "../protocol/opcodes.js";
+
+/** What a browser loading the endpoint is told (the seed's wording). */
+export const BROWSER_HINT =
+  "You are loading the websocket endpoint in a browser instead of a websocket client. Use a websocket client on this url instead.\n";
+
+/**
+ * The seed's `websocketEcho`: greets with "hello" and " world!", then echoes every message
+ * until the peer closes. The origin is checked only when `allowedOrigin` is given.
+ */
+export function echoHandler(allowedOrigin?: string): Handler {
+  return async (cgi: Cgi) => {
+    if (cgi.websocketRequested()) {
+      if (allowedOrigin !== undefined && cgi.origin !== allowedOrigin) throw new HttpError(403, "bad origin");
+      const websocket = cgi.acceptWebsocket();
+
+      websocket.send("hello");
+      websocket.send(" world!");
+
+      let msg = await websocket.recv();
+      while (msg.opcode !== WebSocketOpcode.close) {
+        if (msg.opcode === WebSocketOpcode.text) {
+          websocket.send(msg.textData);
+        } else if (msg.opcode === WebSocketOpcode.binary) {
+          websocket.send(msg.data);
+        }
+        msg = await websocket.recv();
+      }
+
+      websocket.close();
+    } else {
+      cgi.write(BROWSER_HINT, true);
+    }
+  };
+}
+
+/**
+ * A plain echo for conformance runs (the Autobahn|Testsuite's fuzzingclient): no greeting,
+ * every text and binary message echoed as it came, on any path.
+ */
+export const autobahnEchoHandler: Handler = (cgi: Cgi) => {
+  if (!cgi.websocketRequested()) {
+    cgi.write("hawser Autobahn echo server: connect a WebSocket client.\n", true);
+    return;
+  }
+  const websocket = cgi.acceptWebsocket();
+  websocket.onmessage = (event) => {
+    websocket.send(event.data);
+  };
+};

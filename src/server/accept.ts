@@ -1,0 +1,45 @@
+import type { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+import { buildAcceptResponse, type UpgradeRequest } from "../protocol/handshake.js";
+import type { MessageCodec } from "../transport/codec.js";
+import { SocketTransport } from "../transport/socket-transport.js";
+import { WebSocket } from "../websocket/websocket.js";
+import type { SocketOptions } from "./options.js";
+
+/** The outcome of extension negotiation: the header to answer with and the codec it implies. */
+export interface NegotiatedExtensions {
+  header: string;
+  codec: MessageCodec;
+}
+
+export interface AcceptSettings {
+  socket: Required<SocketOptions>;
+  /** Negotiates extensions from the client's Sec-WebSocket-Extensions value; null for none. */
+  negotiateExtensions: ((offer: string) => NegotiatedExtensions | null) | null;
+  /** Told about every accepted socket, e.g. to close them all when the server stops. */
+  track: (socket: WebSocket) => void;
+}
+
+/** Completes the opening handshake (RFC 6455 section 4.2.2) and returns the open socket. */
+export function acceptUpgrade(
+  socket: Socket,
+  head: Buffer,
+  request: UpgradeRequest,
+  protocol: string | undefined,
+  settings: AcceptSettings,
+): WebSocket {
+  const negotiated = request.extensions !== "" && settings.negotiateExtensions ? settings.negotiateExtensions(request.extensions) : null;
+  socket.write(buildAcceptResponse(request.key, protocol, negotiated?.header));
+  const websocket = new WebSocket({ maxBufferedBytes: settings.socket.maxBufferedBytes });
+  websocket.protocol = protocol ?? "";
+  websocket.extensions = negotiated?.header ?? "";
+  const transport = new SocketTransport(
+    socket,
+    { role: "server", ...settings.socket, ...(negotiated ? { codec: negotiated.codec } : {}) },
+    websocket.transportListener,
+  );
+  websocket.attach(transport);
+  settings.track(websocket);
+  transport.start(head);
+  return websocket;
+}

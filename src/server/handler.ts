@@ -1,0 +1,139 @@
+import type { Buffer } from "node:buffer";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { ReadyState } from "../protocol/opcodes.js";
+import type { WebSocket } from "../websocket/websocket.js";
+import type { AcceptSettings, NegotiatedExtensions } from "./accept.js";
+import { Cgi } from "./cgi.js";
+import { HttpError } from "./http-error.js";
+import { DEFAULT_SERVER_LIMITS, resolveSocketOptions, type ServerOptions } from "./options.js";
+import { HttpResponder, RawSocketResponder, type Responder } from "./responder.js";
+
+/** A request handler: the seed's `void handler(Cgi cgi)`, which may now be async. */
+export type Handler = (cgi: Cgi) => void | Promise<void>;
+
+export interface HandlerOptions extends ServerOptions {
+  /**
+   * Called when a handler throws. The default logs to stderr. Before `acceptWebsocket()` the
+   * client gets 500 (or an `HttpError`'s status); after it, the socket is closed with 1011.
+   */
+  onHandlerError?: (error: unknown, cgi: Cgi) => void;
+  /** Extension negotiation; set by the permessage-deflate layer. */
+  negotiateExtensions?: ((offer: string) => NegotiatedExtensions | null) | null;
+}
+
+/**
+ * Runs a `Handler` for requests from any node:http / https server: attach `handleRequest` to
+ * its "request" event and `handleUpgrade` to its "upgrade" event (Express, Fastify and Koa
+ * expose the underlying server for this).
+ */
+export class HandlerHost {
+  private readonly sockets = new Set<WebSocket>();
+  private readonly acceptSettings: AcceptSettings;
+  private readonly maxHeaderCount: number;
+  private readonly handshakeTimeoutMs: number;
+
+  constructor(
+    private readonly handler: Handler,
+    private readonly options: HandlerOptions = {},
+  ) {
+    this.maxHeaderCount = options.maxHeaderCount ?? DEFAULT_SERVER_LIMITS.maxHeaderCount;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_SERVER_LIMITS.handshakeTimeoutMs;
+    this.acceptSettings = {
+      socket: resolveSocketOptions(options),
+      negotiateExtensions: options.negotiateExtensions ?? null,
+      track: (socket) => this.track(socket),
+    };
+  }
+
+  /** Every open WebSocket accepted through this host. */
+  get clients(): ReadonlySet<WebSocket> {
+    return this.sockets;
+  }
+
+  /** For the "request" event: plain HTTP requests (a browser loading the endpoint, say). */
+  readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const responder = new HttpResponder(res);
+    if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
+    this.run(new Cgi(req, responder, null), responder);
+  };
+
+  /** For the "upgrade" event: requests that ask to switch protocols. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const tcp = socket as Socket;
+    // Until a WebSocket owns the socket, a reset must not become an uncaught 'error'.
+    tcp.on("error", ignoreError);
+    const responder = new RawSocketResponder(tcp);
+    if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
+    const timer = setTimeout(() => responder.fail(408, "The WebSocket handshake took too long."), this.handshakeTimeoutMs);
+    timer.unref();
+    tcp.once("close", () => clearTimeout(timer));
+    const cgi = new Cgi(req, responder, {
+      socket: tcp,
+      head,
+      responder,
+      settings: this.acceptSettings,
+      onAccept: () => {
+        clearTimeout(timer);
+        tcp.off("error", ignoreError);
+      },
+    });
+    this.run(cgi, responder);
+  };
+
+  /** Starts the closing handshake on every open socket (1001 "going away" by default). */
+  closeAll(code = 1001, reason = "server shutting down"): void {
+    for (const socket of this.sockets) {
+      if (socket.readyState === ReadyState.OPEN) socket.close(code, reason);
+    }
+  }
+
+  private track(socket: WebSocket): void {
+    this.sockets.add(socket);
+    void socket.closed.then(() => this.sockets.delete(socket));
+  }
+
+  private tooManyHeaders(req: IncomingMessage): boolean {
+    return req.rawHeaders.length / 2 > this.maxHeaderCount;
+  }
+
+  private run(cgi: Cgi, responder: Responder): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.handler(cgi);
+    } catch (error) {
+      this.handlerFailed(error, cgi, responder);
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === "function") {
+      (result as Promise<void>).then(
+        () => this.handlerDone(cgi, responder),
+        (error: unknown) => this.handlerFailed(error, cgi, responder),
+      );
+    } else {
+      this.handlerDone(cgi, responder);
+    }
+  }
+
+  private handlerDone(cgi: Cgi, responder: Responder): void {
+    if (!cgi.websocket) responder.finish();
+  }
+
+  private handlerFailed(error: unknown, cgi: Cgi, responder: Responder): void {
+    const socket = cgi.websocket;
+    if (!(error instanceof HttpError) || socket) {
+      if (this.options.onHandlerError) this.options.onHandlerError(error, cgi);
+      else console.error(`hawser: handler failed for ${cgi.requestMethod} ${cgi.requestUri}:`, error);
+    }
+    if (socket) {
+      // After the handshake the only way to report is the close code (RFC 6455 section 7.4.1).
+      if (socket.readyState === ReadyState.OPEN) socket.close(1011, "internal error");
+      return;
+    }
+    if (error instanceof HttpError) responder.fail(error.status, error.message, error.headers);
+    else responder.fail(500, "Internal Server Error");
+  }
+}
+
+function ignoreError(): void {}

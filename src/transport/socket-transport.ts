@@ -1,0 +1,462 @@
+import { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+import { CloseCode, encodeClosePayload } from "../protocol/close.js";
+import { Connection, type ConnectionEvents, type Role } from "../protocol/connection.js";
+import type { MaskSource } from "../protocol/mask.js";
+import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
+import { isValidUtf8 } from "../protocol/utf8.js";
+import type { CodecError, MessageCodec } from "./codec.js";
+import { WriteBatcher } from "./write-batcher.js";
+
+export interface TransportLimits {
+  /** Largest message accepted (after decompression). Over it the peer gets 1009. */
+  maxMessageBytes: number;
+  /** Largest single frame accepted; defaults to maxMessageBytes. */
+  maxFrameBytes?: number;
+  /** How long to wait for the peer's close frame or TCP close before cutting the connection. */
+  closeTimeoutMs: number;
+  /** Idle time after which a ping is sent; 0 turns keepalive off. */
+  pingIntervalMs: number;
+  /** How long after a ping the peer may stay silent before the connection is declared dead (1006). */
+  pongTimeoutMs: number;
+}
+
+/** What the transport reports to the socket API above it. */
+export interface TransportListener {
+  message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer): void;
+  ping(data: Buffer): void;
+  pong(data: Buffer): void;
+  /** The peer's close frame arrived (code 1005 when it carried none). */
+  closeReceived(code: number, reason: string): void;
+  /** Something went wrong: a protocol violation, a dead peer, a socket error. Always followed by `closed`. */
+  error(error: Error): void;
+  /** The TCP connection is gone; called exactly once. */
+  closed(code: number, reason: string, wasClean: boolean): void;
+  /** The send buffer has emptied below the high-water mark after having been above it. */
+  drain(): void;
+}
+
+export interface TransportOptions extends TransportLimits {
+  role: Role;
+  maskSource?: MaskSource;
+  codec?: MessageCodec;
+}
+
+type Pending =
+  | { kind: "message"; opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary; data: Buffer; compressed: boolean }
+  | { kind: "ping" | "pong"; data: Buffer }
+  | { kind: "close"; code: number; reason: string };
+
+type Outgoing =
+  | { kind: "data"; opcode: number; payload: Buffer | string; compressed: Promise<Buffer> | null }
+  | { kind: "close"; code: number | undefined; reason: string };
+
+const PAUSED_INFLATING = 1;
+const PAUSED_RECEIVER = 2;
+
+/** An error raised for a failure the peer caused, carrying the close code we sent. */
+export class WebSocketProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly closeCode: number,
+  ) {
+    super(message);
+    this.name = "WebSocketProtocolError";
+  }
+}
+
+/**
+ * Binds a protocol `Connection` to a TCP (or TLS) socket: reading, batched writing, message
+ * order around asynchronous compression, the closing handshake's TCP teardown (RFC 6455
+ * section 7.1.1), close and keepalive timers, and backpressure figures.
+ */
+export class SocketTransport implements ConnectionEvents {
+  readonly connection: Connection;
+  private readonly batcher: WriteBatcher;
+  private readonly codec: MessageCodec | null;
+  /** Received events waiting behind a message still being decompressed, in arrival order. */
+  private readonly incoming: Pending[] = [];
+  private inflating = false;
+  /** Messages waiting behind one still being compressed, in send order. */
+  private readonly outgoing: Outgoing[] = [];
+  private outgoingBytes = 0;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private keepaliveTimer: NodeJS.Timeout | null = null;
+  private receivedSinceTick = true;
+  private pingOutstanding = false;
+  private pingSentAt = 0;
+  private finished = false;
+  private lastError: Error | null = null;
+  /** Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is full. */
+  private pauseReasons = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: TransportOptions,
+    private readonly listener: TransportListener,
+  ) {
+    this.codec = options.codec ?? null;
+    this.connection = new Connection(
+      {
+        role: options.role,
+        maxMessageBytes: options.maxMessageBytes,
+        maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
+        compression: this.codec !== null,
+        ...(options.maskSource ? { maskSource: options.maskSource } : {}),
+      },
+      this,
+    );
+    this.batcher = new WriteBatcher(socket);
+    socket.setNoDelay(true);
+    socket.on("data", this.onData);
+    socket.on("end", this.onEnd);
+    socket.on("error", this.onSocketError);
+    socket.on("close", this.onSocketClose);
+    socket.on("drain", this.onDrain);
+    if (options.pingIntervalMs > 0) this.startKeepalive();
+  }
+
+  /** Feeds bytes that arrived with the upgrade request, before the socket was handed over. */
+  start(head: Buffer | undefined): void {
+    if (head && head.length > 0) this.onData(head);
+  }
+
+  get readyState(): ReadyState {
+    return this.finished ? ReadyState.CLOSED : this.connection.readyState;
+  }
+
+  /** Bytes accepted by send() but not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength + this.outgoingBytes;
+  }
+
+  /** The send buffer's high-water mark, from the socket. */
+  get writableHighWaterMark(): number {
+    return this.socket.writableHighWaterMark;
+  }
+
+  // --- sending -----------------------------------------------------------------------------
+
+  /**
+   * Queues a message. Returns false when the connection is closing or closed (nothing is
+   * sent). Order is kept even when compression makes some messages wait.
+   */
+  send(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, payload: Buffer | string): boolean {
+    if (!this.connection.canSend || this.closingQueued()) return false;
+    const codec = this.codec;
+    const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+    if (codec && length >= codec.threshold) {
+      const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+      const compressed = codec.compress(bytes);
+      // Rejections are handled when this entry reaches the head of the queue.
+      compressed.catch(() => undefined);
+      this.enqueue({ kind: "data", opcode, payload: bytes, compressed }, length);
+      return true;
+    }
+    if (this.outgoing.length > 0) {
+      this.enqueue({ kind: "data", opcode, payload, compressed: null }, length);
+      return true;
+    }
+    return this.writeData(opcode, payload, null);
+  }
+
+  sendPing(data?: Uint8Array): boolean {
+    this.pingOutstanding = true;
+    this.pingSentAt = Date.now();
+    return this.connection.ping(data);
+  }
+
+  sendPong(data?: Uint8Array): boolean {
+    return this.connection.pong(data);
+  }
+
+  /** Starts the closing handshake after every message already sent (section 7.1.2). */
+  close(code: number | undefined, reason: string): void {
+    if (this.finished || this.closingQueued()) return;
+    if (this.outgoing.length > 0) {
+      // Validate now, so a bad code throws to the caller even when the close must wait.
+      encodeClosePayload(code, reason);
+      this.enqueue({ kind: "close", code, reason }, 0);
+      return;
+    }
+    this.sendClose(code, reason);
+  }
+
+  /** Cuts the connection at once, without a closing handshake (the peer sees a reset). */
+  terminate(): void {
+    this.socket.destroy();
+  }
+
+  /** Pauses reading while the receiver cannot keep up; resumes when it can. */
+  setReceiverPaused(paused: boolean): void {
+    this.setReadPaused(PAUSED_RECEIVER, paused);
+  }
+
+  private setReadPaused(reason: number, paused: boolean): void {
+    const before = this.pauseReasons;
+    this.pauseReasons = paused ? before | reason : before & ~reason;
+    if (this.finished) return;
+    if (before === 0 && this.pauseReasons !== 0) this.socket.pause();
+    else if (before !== 0 && this.pauseReasons === 0) this.socket.resume();
+  }
+
+  private closingQueued(): boolean {
+    const last = this.outgoing[this.outgoing.length - 1];
+    return last !== undefined && last.kind === "close";
+  }
+
+  private enqueue(entry: Outgoing, length: number): void {
+    this.outgoing.push(entry);
+    this.outgoingBytes += length;
+    if (this.outgoing.length === 1) void this.flushOutgoing();
+  }
+
+  private async flushOutgoing(): Promise<void> {
+    while (this.outgoing.length > 0) {
+      const entry = this.outgoing[0]!;
+      if (entry.kind === "close") {
+        this.outgoing.length = 0;
+        this.outgoingBytes = 0;
+        this.sendClose(entry.code, entry.reason);
+        return;
+      }
+      let compressed: Buffer | null = null;
+      if (entry.compressed) {
+        try {
+          compressed = await entry.compressed;
+        } catch (error) {
+          this.outgoing.length = 0;
+          this.outgoingBytes = 0;
+          this.failLocally(error as Error);
+          return;
+        }
+      }
+      this.outgoing.shift();
+      this.outgoingBytes -= typeof entry.payload === "string" ? Buffer.byteLength(entry.payload) : entry.payload.length;
+      if (this.finished) return;
+      this.writeData(entry.opcode, entry.payload, compressed);
+    }
+  }
+
+  private writeData(opcode: number, payload: Buffer | string, compressed: Buffer | null): boolean {
+    if (compressed) return this.connection.sendFrame(opcode, compressed, true, true);
+    if (typeof payload === "string") return this.connection.sendText(payload);
+    return this.connection.sendFrame(opcode, payload, true, false);
+  }
+
+  private sendClose(code: number | undefined, reason: string): void {
+    const wasOpen = this.connection.canSend;
+    this.connection.close(code, reason);
+    if (wasOpen) this.armCloseTimer();
+  }
+
+  /** A failure on our side (compression broke): fail the connection with 1011. */
+  private failLocally(error: Error): void {
+    this.lastError = error;
+    this.connection.fail(CloseCode.internalError, error.message);
+  }
+
+  // --- ConnectionEvents --------------------------------------------------------------------
+
+  write(chunks: Buffer[]): void {
+    this.batcher.write(chunks);
+  }
+
+  message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer, compressed: boolean): void {
+    if (!compressed && this.incoming.length === 0) {
+      this.listener.message(opcode, data);
+      return;
+    }
+    this.queueIncoming({ kind: "message", opcode, data, compressed });
+  }
+
+  ping(data: Buffer): void {
+    if (this.incoming.length > 0) this.queueIncoming({ kind: "ping", data });
+    else this.listener.ping(data);
+  }
+
+  pong(data: Buffer): void {
+    this.pingOutstanding = false;
+    if (this.incoming.length > 0) this.queueIncoming({ kind: "pong", data });
+    else this.listener.pong(data);
+  }
+
+  closeReceived(code: number, reason: string): void {
+    if (this.incoming.length > 0) this.queueIncoming({ kind: "close", code, reason });
+    else this.listener.closeReceived(code, reason);
+  }
+
+  closeHandshakeComplete(): void {
+    this.clearCloseTimer();
+    if (this.options.role === "server") {
+      // The server closes the TCP connection first (section 7.1.1) ...
+      this.endAfterFlush();
+    } else {
+      // ... and the client waits for it, for a while (section 7.1.1).
+      this.armCloseTimer();
+    }
+  }
+
+  failed(code: number, message: string): void {
+    this.lastError = this.lastError ?? new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code);
+    this.incoming.length = 0;
+    this.endAfterFlush();
+  }
+
+  // --- receiving ---------------------------------------------------------------------------
+
+  private queueIncoming(entry: Pending): void {
+    this.incoming.push(entry);
+    if (!this.inflating) void this.drainIncoming();
+  }
+
+  /** Delivers queued events in order, decompressing messages one at a time. */
+  private async drainIncoming(): Promise<void> {
+    this.inflating = true;
+    // Stop reading while we catch up, so a peer cannot pile up work (backpressure).
+    this.setReadPaused(PAUSED_INFLATING, true);
+    while (this.incoming.length > 0 && !this.finished) {
+      const entry = this.incoming[0]!;
+      if (entry.kind === "message" && entry.compressed) {
+        let data: Buffer;
+        try {
+          data = await this.codec!.decompress(entry.data, this.options.maxMessageBytes);
+        } catch (error) {
+          const codecError = error as CodecError;
+          this.connection.fail(codecError.closeCode ?? CloseCode.invalidPayload, codecError.message);
+          break;
+        }
+        if (this.finished || this.incoming[0] !== entry) break;
+        if (entry.opcode === WebSocketOpcode.text && !isValidUtf8(data)) {
+          this.connection.fail(CloseCode.invalidPayload, "text message is not valid UTF-8");
+          break;
+        }
+        this.incoming.shift();
+        this.listener.message(entry.opcode, data);
+      } else {
+        this.incoming.shift();
+        this.deliver(entry);
+      }
+    }
+    this.inflating = false;
+    this.setReadPaused(PAUSED_INFLATING, false);
+  }
+
+  private deliver(entry: Pending): void {
+    switch (entry.kind) {
+      case "message":
+        this.listener.message(entry.opcode, entry.data);
+        break;
+      case "ping":
+        this.listener.ping(entry.data);
+        break;
+      case "pong":
+        this.listener.pong(entry.data);
+        break;
+      case "close":
+        this.listener.closeReceived(entry.code, entry.reason);
+        break;
+    }
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.receivedSinceTick = true;
+    this.connection.receive(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    // The peer closed its sending side. After the closing handshake this is the expected end;
+    // otherwise the connection is simply gone (1006 will be reported on close).
+    this.socket.end();
+  };
+
+  private readonly onSocketError = (error: Error): void => {
+    this.lastError = this.lastError ?? error;
+  };
+
+  private readonly onDrain = (): void => {
+    if (this.bufferedAmount === 0) this.listener.drain();
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearCloseTimer();
+    this.stopKeepalive();
+    this.connection.transportClosed();
+    this.codec?.close();
+    this.outgoing.length = 0;
+    this.outgoingBytes = 0;
+    this.incoming.length = 0;
+    const connection = this.connection;
+    if (this.lastError) this.listener.error(this.lastError);
+    const peer = connection.receivedClose;
+    if (connection.closedCleanly && peer) {
+      this.listener.closed(peer.code, peer.reason, true);
+    } else {
+      // RFC 6455 section 7.1.5: without a close frame the close code is 1006.
+      this.listener.closed(CloseCode.abnormalClosure, "", false);
+    }
+  };
+
+  // --- TCP teardown and timers -------------------------------------------------------------
+
+  /** Sends FIN once queued bytes are out, and cuts the connection if the peer lingers. */
+  private endAfterFlush(): void {
+    this.batcher.flush();
+    this.socket.end();
+    this.armCloseTimer();
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimer || this.finished) return;
+    this.closeTimer = setTimeout(() => {
+      this.closeTimer = null;
+      this.socket.destroy();
+    }, this.options.closeTimeoutMs);
+    this.closeTimer.unref();
+  }
+
+  private clearCloseTimer(): void {
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+  }
+
+  private startKeepalive(): void {
+    const interval = this.options.pingIntervalMs;
+    this.keepaliveTimer = setInterval(() => this.keepaliveTick(), Math.min(interval, this.options.pongTimeoutMs));
+    this.keepaliveTimer.unref();
+  }
+
+  private lastActivity = Date.now();
+
+  /**
+   * Sends a ping after `pingIntervalMs` without traffic from the peer, and declares the peer
+   * dead when `pongTimeoutMs` pass after that ping with nothing received (a peer that vanished
+   * without a FIN, RFC 6455 section 5.5.2's intended use of ping).
+   */
+  private keepaliveTick(): void {
+    const now = Date.now();
+    if (this.receivedSinceTick) {
+      this.receivedSinceTick = false;
+      this.lastActivity = now;
+      this.pingOutstanding = false;
+      return;
+    }
+    if (this.pingOutstanding) {
+      if (now - this.pingSentAt >= this.options.pongTimeoutMs) {
+        this.lastError = this.lastError ?? new Error(`No answer to a ping within ${this.options.pongTimeoutMs} ms: the peer is gone.`);
+        this.socket.destroy();
+      }
+      return;
+    }
+    if (now - this.lastActivity >= this.options.pingIntervalMs && this.connection.canSend) {
+      this.sendPing();
+    }
+  }
+
+  private stopKeepalive(): void {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = null;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+
+/**
+ * Coalesces the frames written during one turn of the event loop into a single writev:
+ * the socket is corked at the first write and uncorked on the next tick, so a burst of small
+ * messages costs one system call instead of one per frame.
+ */
+export class WriteBatcher {
+  private corked = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  write(chunks: Buffer[]): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(this.uncork);
+    }
+    for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
+  }
+
+  /** Hands everything written so far to the socket now. */
+  flush(): void {
+    if (this.corked) this.uncork();
+  }
+
+  private readonly uncork = (): void => {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  };
+}

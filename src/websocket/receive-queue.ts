@@ -1,0 +1,85 @@
+import type { WebSocketFrame } from "./frame.js";
+
+interface FlowControl {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * The messages waiting for `recv()`, bounded in bytes: above `maxBufferedBytes` the peer is
+ * paused (TCP backpressure) until the reader catches up. After the end, the final close frame
+ * is returned to every taker.
+ */
+export class ReceiveQueue {
+  private readonly items: Array<WebSocketFrame | undefined> = [];
+  private head = 0;
+  private bytes = 0;
+  private paused = false;
+  private waiters: Array<(frame: WebSocketFrame) => void> = [];
+  private final: WebSocketFrame | null = null;
+
+  constructor(
+    private readonly maxBufferedBytes: number,
+    private readonly flow: FlowControl,
+  ) {}
+
+  get hasMessages(): boolean {
+    return this.head < this.items.length;
+  }
+
+  /** A message or the end is waiting: `take()` resolves at once. */
+  get hasItem(): boolean {
+    return this.hasMessages || this.final !== null;
+  }
+
+  push(frame: WebSocketFrame, size: number): void {
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      waiter(frame);
+      return;
+    }
+    this.items.push(frame);
+    this.bytes += size;
+    if (!this.paused && this.bytes > this.maxBufferedBytes) {
+      this.paused = true;
+      this.flow.pause();
+    }
+  }
+
+  take(): Promise<WebSocketFrame> {
+    if (this.hasMessages) return Promise.resolve(this.shift());
+    if (this.final) return Promise.resolve(this.final);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Removes and returns every buffered message. */
+  takeMessages(): WebSocketFrame[] {
+    const out: WebSocketFrame[] = [];
+    while (this.hasMessages) out.push(this.shift());
+    return out;
+  }
+
+  /** No more messages will come: waiters and later takers get `frame`. */
+  end(frame: WebSocketFrame): void {
+    this.final = frame;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter(frame);
+  }
+
+  private shift(): WebSocketFrame {
+    const frame = this.items[this.head]!;
+    this.items[this.head] = undefined;
+    this.head++;
+    this.bytes -= frame.data.length;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    }
+    if (this.paused && this.bytes <= this.maxBufferedBytes / 2) {
+      this.paused = false;
+      this.flow.resume();
+    }
+    return frame;
+  }
+}

@@ -1,0 +1,288 @@
+import { Buffer } from "node:buffer";
+import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
+import type { SocketTransport, TransportListener } from "../transport/socket-transport.js";
+import { CloseEvent, WebSocketFrame } from "./frame.js";
+import { ReceiveQueue } from "./receive-queue.js";
+
+export type WebSocketData = string | Uint8Array | ArrayBuffer;
+
+/** What `onmessage` receives: text as a string, binary as a Buffer. */
+export interface WebSocketMessageEvent {
+  readonly type: "message";
+  readonly data: string | Buffer;
+  readonly isBinary: boolean;
+}
+
+/**
+ * A WebSocket connection, server or client side, with both faces of the seed's API:
+ *
+ * - pull: `await recv()` / `waitForNextMessage()` / `for await (const msg of socket)`;
+ * - push: `onmessage`, `ontextmessage`, `onbinarymessage`, `onclose`, `onerror`, ...
+ *
+ * Who gets a message (the one rule): every message goes to the message handlers that are set
+ * when it arrives, and also into the receive buffer that `recv()` reads, unless a message
+ * handler is set and `recv()` has never been used on this socket. Messages buffered before any
+ * handler was set are handed to the first handler set, unless `recv()` was used. The buffer is
+ * bounded by `maxBufferedBytes`: past it, reading from the peer pauses until `recv()` catches up.
+ */
+export class WebSocket implements AsyncIterable<WebSocketFrame> {
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSING = ReadyState.CLOSING;
+  static readonly CLOSED = ReadyState.CLOSED;
+  readonly CONNECTING = ReadyState.CONNECTING;
+  readonly OPEN = ReadyState.OPEN;
+  readonly CLOSING = ReadyState.CLOSING;
+  readonly CLOSED = ReadyState.CLOSED;
+
+  onopen: (() => void) | null = null;
+  onclose: ((event: CloseEvent) => void) | null = null;
+  onerror: ((error: Error) => void) | null = null;
+  onping: ((data: Buffer) => void) | null = null;
+  onpong: ((data: Buffer) => void) | null = null;
+  /** Called when `bufferedAmount` falls back to zero after a send had to queue. */
+  ondrain: (() => void) | null = null;
+
+  private messageHandler: ((event: WebSocketMessageEvent) => void) | null = null;
+  private textHandler: ((text: string) => void) | null = null;
+  private binaryHandler: ((data: Buffer) => void) | null = null;
+
+  private transport: SocketTransport | null = null;
+  private readonly queue: ReceiveQueue;
+  private pullUsed = false;
+  private closeEvent: CloseEvent | null = null;
+  private drainWaiters: Array<() => void> = [];
+  private resolveClosed: (event: CloseEvent) => void = () => undefined;
+  /** Resolves with the close event once the connection has ended, however it ended. */
+  readonly closed: Promise<CloseEvent> = new Promise((resolve) => (this.resolveClosed = resolve));
+
+  /** The subprotocol agreed on in the handshake ("" for none). */
+  protocol = "";
+  /** The extensions agreed on in the handshake, as the Sec-WebSocket-Extensions value. */
+  extensions = "";
+
+  constructor(options: { maxBufferedBytes: number }) {
+    this.queue = new ReceiveQueue(options.maxBufferedBytes, {
+      pause: () => this.transport?.setReceiverPaused(true),
+      resume: () => this.transport?.setReceiverPaused(false),
+    });
+  }
+
+  /** Wires the socket to an open transport; called once by the server or client layer. */
+  attach(transport: SocketTransport): void {
+    this.transport = transport;
+  }
+
+  /** The listener the transport reports to. */
+  readonly transportListener: TransportListener = {
+    message: (opcode, data) => this.onTransportMessage(opcode, data),
+    ping: (data) => this.callUser(this.onping, data),
+    pong: (data) => this.callUser(this.onpong, data),
+    closeReceived: () => undefined,
+    error: (error) => this.callUser(this.onerror, error),
+    closed: (code, reason, wasClean) => this.onTransportClosed(code, reason, wasClean),
+    drain: () => this.onTransportDrain(),
+  };
+
+  get readyState(): ReadyState {
+    if (this.closeEvent) return ReadyState.CLOSED;
+    return this.transport ? this.transport.readyState : ReadyState.CONNECTING;
+  }
+
+  /** Bytes accepted by `send` and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return this.transport ? this.transport.bufferedAmount : 0;
+  }
+
+  // --- the push face -----------------------------------------------------------------------
+
+  /** Called for every message: text as a string, binary as a Buffer. */
+  get onmessage(): ((event: WebSocketMessageEvent) => void) | null {
+    return this.messageHandler;
+  }
+  set onmessage(handler: ((event: WebSocketMessageEvent) => void) | null) {
+    this.messageHandler = handler;
+    this.handOverBuffered();
+  }
+
+  get ontextmessage(): ((text: string) => void) | null {
+    return this.textHandler;
+  }
+  set ontextmessage(handler: ((text: string) => void) | null) {
+    this.textHandler = handler;
+    this.handOverBuffered();
+  }
+
+  get onbinarymessage(): ((data: Buffer) => void) | null {
+    return this.binaryHandler;
+  }
+  set onbinarymessage(handler: ((data: Buffer) => void) | null) {
+    this.binaryHandler = handler;
+    this.handOverBuffered();
+  }
+
+  // --- sending -----------------------------------------------------------------------------
+
+  /**
+   * Sends a text (string) or binary (bytes) message. Returns true when the message was
+   * queued; false when the socket is closing or closed and nothing was sent. Throws while
+   * still connecting. For backpressure, watch `bufferedAmount` or `await drained()`.
+   */
+  send(data: WebSocketData): boolean {
+    const transport = this.requireTransport("send");
+    if (typeof data === "string") return transport.send(WebSocketOpcode.text, data);
+    return transport.send(WebSocketOpcode.binary, toBuffer(data));
+  }
+
+  /** Sends a ping (at most 125 bytes). The peer's pong arrives at `onpong`. */
+  ping(data: WebSocketData = EMPTY): boolean {
+    return this.requireTransport("ping").sendPing(toBytes(data));
+  }
+
+  /** Sends an unsolicited pong (pings are answered automatically). */
+  pong(data: WebSocketData = EMPTY): boolean {
+    return this.requireTransport("pong").sendPong(toBytes(data));
+  }
+
+  /**
+   * Starts the closing handshake, after every message already sent. Codes: 1000-1003,
+   * 1007-1014, 3000-4999; the reason is at most 123 bytes of UTF-8.
+   */
+  close(code = 1000, reason = ""): void {
+    if (!this.transport) throw new Error("close() before the connection opened: wait for onopen or connect().");
+    this.transport.close(code, reason);
+  }
+
+  /** Drops the connection at once, without a closing handshake. */
+  terminate(): void {
+    this.transport?.terminate();
+  }
+
+  /** Resolves once `bufferedAmount` is back under the socket's high-water mark (at once if it is). */
+  drained(): Promise<void> {
+    const transport = this.transport;
+    if (!transport || this.closeEvent || transport.bufferedAmount <= transport.writableHighWaterMark) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  // --- the pull face -----------------------------------------------------------------------
+
+  /**
+   * The next message. After the connection has ended, a frame with opcode `close` (and
+   * `code`, `reason`, `wasClean`), every time it is called; it never throws.
+   */
+  recv(): Promise<WebSocketFrame> {
+    this.pullUsed = true;
+    return this.queue.take();
+  }
+
+  /** Same as `recv()`, by the seed's name. */
+  waitForNextMessage(): Promise<WebSocketFrame> {
+    return this.recv();
+  }
+
+  /** True when a message (or the end) is already buffered: `recv()` will resolve at once. */
+  isMessageBuffered(): boolean {
+    return this.queue.hasItem;
+  }
+
+  /** True when `recv()` would have to wait for the network. */
+  waitForNextMessageWouldBlock(): boolean {
+    return !this.queue.hasItem;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<WebSocketFrame> {
+    for (;;) {
+      const frame = await this.recv();
+      if (frame.opcode === WebSocketOpcode.close) return;
+      yield frame;
+    }
+  }
+
+  // --- from the transport ------------------------------------------------------------------
+
+  /** Reports a socket that opened; the client layer calls this after its handshake. */
+  notifyOpen(): void {
+    this.callUser(this.onopen, undefined);
+  }
+
+  private hasMessageHandler(): boolean {
+    return this.messageHandler !== null || this.textHandler !== null || this.binaryHandler !== null;
+  }
+
+  private onTransportMessage(opcode: number, data: Buffer): void {
+    const handled = this.hasMessageHandler();
+    if (handled) this.dispatch(opcode, data);
+    if (this.pullUsed || !handled) this.queue.push(new WebSocketFrame(opcode as WebSocketOpcode, data), data.length);
+  }
+
+  private dispatch(opcode: number, data: Buffer): void {
+    const isBinary = opcode === WebSocketOpcode.binary;
+    if (this.messageHandler) {
+      const payload = isBinary ? data : data.toString("utf8");
+      this.callUser(this.messageHandler, { type: "message", data: payload, isBinary });
+    }
+    if (isBinary) this.callUser(this.binaryHandler, data);
+    else if (this.textHandler) this.callUser(this.textHandler, data.toString("utf8"));
+  }
+
+  /** Messages that waited for a handler go to the first one set, unless `recv()` took over. */
+  private handOverBuffered(): void {
+    if (this.pullUsed || !this.hasMessageHandler() || !this.queue.hasMessages) return;
+    queueMicrotask(() => {
+      if (this.pullUsed || !this.hasMessageHandler()) return;
+      for (const frame of this.queue.takeMessages()) this.dispatch(frame.opcode, frame.data);
+    });
+  }
+
+  private onTransportClosed(code: number, reason: string, wasClean: boolean): void {
+    this.closeEvent = new CloseEvent(code, reason, wasClean);
+    this.queue.end(WebSocketFrame.closeFrame(code, reason, wasClean));
+    this.onTransportDrain();
+    this.callUser(this.onclose, this.closeEvent);
+    this.resolveClosed(this.closeEvent);
+  }
+
+  private onTransportDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (!this.closeEvent) this.callUser(this.ondrain, undefined);
+  }
+
+  private requireTransport(method: string): SocketTransport {
+    if (!this.transport) {
+      throw new Error(`${method}() before the connection opened: wait for onopen (or await connect()).`);
+    }
+    return this.transport;
+  }
+
+  /**
+   * Runs a user callback. One that throws must not take the process down: the error is
+   * reported on stderr and the connection is closed with 1011 (unexpected condition).
+   */
+  private callUser<T>(handler: ((value: T) => void) | null, value: T): void {
+    if (!handler) return;
+    try {
+      handler.call(this, value);
+    } catch (error) {
+      console.error("hawser: a WebSocket event handler threw; closing the connection with 1011:", error);
+      if (this.transport && this.readyState === ReadyState.OPEN) this.transport.close(1011, "handler error");
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function toBytes(data: WebSocketData): Uint8Array {
+  if (typeof data === "string") return Buffer.from(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+function toBuffer(data: Uint8Array | ArrayBuffer): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
