@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { CloseCode, encodeClosePayload } from "../protocol/close.js";
 import { Connection, type ConnectionEvents, type Role } from "../protocol/connection.js";
 import type { MaskSource } from "../protocol/mask.js";
@@ -91,7 +92,8 @@ export class SocketTransport implements ConnectionEvents {
   private pauseReasons = 0;
 
   constructor(
-    readonly socket: Socket,
+    /** A TCP or TLS socket, or any duplex byte stream (an HTTP/2 stream, RFC 8441). */
+    readonly socket: Duplex,
     private readonly options: TransportOptions,
     private readonly listener: TransportListener,
   ) {
@@ -107,7 +109,8 @@ export class SocketTransport implements ConnectionEvents {
       this,
     );
     this.batcher = new WriteBatcher(socket);
-    socket.setNoDelay(true);
+    // Frames are already batched per tick; Nagle's algorithm would only add latency.
+    if (typeof (socket as Socket).setNoDelay === "function") (socket as Socket).setNoDelay(true);
     socket.on("data", this.onData);
     socket.on("end", this.onEnd);
     socket.on("error", this.onSocketError);

@@ -1,5 +1,5 @@
 import type { Buffer } from "node:buffer";
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 /**
  * Coalesces the frames written during one turn of the event loop into a single writev:
@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 export class WriteBatcher {
   private corked = false;
 
-  constructor(private readonly socket: Socket) {}
+  constructor(private readonly socket: Duplex) {}
 
   write(chunks: Buffer[]): void {
     const socket = this.socket;
