@@ -1,7 +1,7 @@
 import type { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { buildAcceptResponse, type UpgradeRequest } from "../protocol/handshake.js";
-import type { MessageCodec } from "../transport/codec.js";
+import type { MessageCodec } from "../protocol/codec.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import { WebSocket } from "../websocket/websocket.js";
 import type { SocketOptions } from "./options.js";
@@ -14,8 +14,11 @@ export interface NegotiatedExtensions {
 
 export interface AcceptSettings {
   socket: Required<SocketOptions>;
-  /** Negotiates extensions from the client's Sec-WebSocket-Extensions value; null for none. */
-  negotiateExtensions: ((offer: string) => NegotiatedExtensions | null) | null;
+  /**
+   * Negotiates extensions from the client's Sec-WebSocket-Extensions value: the answer and
+   * codec, null for none, or an error for a header that does not parse.
+   */
+  negotiateExtensions: ((offer: string) => NegotiatedExtensions | { error: string } | null) | null;
   /** Told about every accepted socket, e.g. to close them all when the server stops. */
   track: (socket: WebSocket) => void;
 }
@@ -26,9 +29,9 @@ export function acceptUpgrade(
   head: Buffer,
   request: UpgradeRequest,
   protocol: string | undefined,
+  negotiated: NegotiatedExtensions | null,
   settings: AcceptSettings,
 ): WebSocket {
-  const negotiated = request.extensions !== "" && settings.negotiateExtensions ? settings.negotiateExtensions(request.extensions) : null;
   socket.write(buildAcceptResponse(request.key, protocol, negotiated?.header));
   const websocket = new WebSocket({ maxBufferedBytes: settings.socket.maxBufferedBytes });
   websocket.protocol = protocol ?? "";

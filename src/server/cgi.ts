@@ -99,9 +99,12 @@ export class Cgi {
         `Subprotocol '${protocol}' was not offered by the client (offered: ${check.protocols.join(", ") || "none"}).`,
       );
     }
+    const negotiate = upgrade.settings.negotiateExtensions;
+    const negotiated = check.extensions !== "" && negotiate ? negotiate(check.extensions) : null;
+    if (negotiated && "error" in negotiated) throw new HttpError(400, negotiated.error);
     upgrade.responder.detach();
     upgrade.onAccept();
-    this.acceptedSocket = acceptUpgrade(upgrade.socket, upgrade.head, check, protocol, upgrade.settings);
+    this.acceptedSocket = acceptUpgrade(upgrade.socket, upgrade.head, check, protocol, negotiated, upgrade.settings);
     return this.acceptedSocket;
   }
 

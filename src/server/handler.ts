@@ -3,24 +3,26 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { ReadyState } from "../protocol/opcodes.js";
-import type { WebSocket } from "../websocket/websocket.js";
-import type { AcceptSettings, NegotiatedExtensions } from "./accept.js";
+import type { PublishOptions } from "../websocket/topics.js";
+import type { WebSocket, WebSocketData } from "../websocket/websocket.js";
+import { serverDeflateNegotiator } from "../extensions/deflate-codec.js";
+import type { PerMessageDeflateOptions } from "../extensions/deflate-negotiation.js";
+import type { AcceptSettings } from "./accept.js";
 import { Cgi } from "./cgi.js";
 import { HttpError } from "./http-error.js";
 import { DEFAULT_SERVER_LIMITS, resolveSocketOptions, type ServerOptions } from "./options.js";
+import { PubSub, type PubSubOptions } from "./pubsub.js";
 import { HttpResponder, RawSocketResponder, type Responder } from "./responder.js";
 
 /** A request handler: the seed's `void handler(Cgi cgi)`, which may now be async. */
 export type Handler = (cgi: Cgi) => void | Promise<void>;
 
-export interface HandlerOptions extends ServerOptions {
+export interface HandlerOptions extends ServerOptions, PubSubOptions {
   /**
    * Called when a handler throws. The default logs to stderr. Before `acceptWebsocket()` the
    * client gets 500 (or an `HttpError`'s status); after it, the socket is closed with 1011.
    */
   onHandlerError?: (error: unknown, cgi: Cgi) => void;
-  /** Extension negotiation; set by the permessage-deflate layer. */
-  negotiateExtensions?: ((offer: string) => NegotiatedExtensions | null) | null;
 }
 
 /**
@@ -33,6 +35,8 @@ export class HandlerHost {
   private readonly acceptSettings: AcceptSettings;
   private readonly maxHeaderCount: number;
   private readonly handshakeTimeoutMs: number;
+  /** Topics of the sockets accepted here, and the adapter to other processes. */
+  readonly pubsub: PubSub;
 
   constructor(
     private readonly handler: Handler,
@@ -40,9 +44,10 @@ export class HandlerHost {
   ) {
     this.maxHeaderCount = options.maxHeaderCount ?? DEFAULT_SERVER_LIMITS.maxHeaderCount;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_SERVER_LIMITS.handshakeTimeoutMs;
+    this.pubsub = new PubSub(options);
     this.acceptSettings = {
       socket: resolveSocketOptions(options),
-      negotiateExtensions: options.negotiateExtensions ?? null,
+      negotiateExtensions: options.perMessageDeflate === false ? null : serverDeflateNegotiator(deflateOptions(options.perMessageDeflate)),
       track: (socket) => this.track(socket),
     };
   }
@@ -82,6 +87,19 @@ export class HandlerHost {
     this.run(cgi, responder);
   };
 
+  /**
+   * Sends `data` to every socket subscribed to `topic`, here and (through the adapter) on
+   * other processes; see `PubSub.publish`. Returns the number of sockets here it was queued for.
+   */
+  publish(topic: string, data: WebSocketData, options?: PublishOptions): number {
+    return this.pubsub.publish(topic, data, options);
+  }
+
+  /** Sockets on this server subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.pubsub.subscriberCount(topic);
+  }
+
   /** Starts the closing handshake on every open socket (1001 "going away" by default). */
   closeAll(code = 1001, reason = "server shutting down"): void {
     for (const socket of this.sockets) {
@@ -91,6 +109,7 @@ export class HandlerHost {
 
   private track(socket: WebSocket): void {
     this.sockets.add(socket);
+    socket.joinTopics(this.pubsub);
     void socket.closed.then(() => this.sockets.delete(socket));
   }
 
@@ -137,3 +156,7 @@ export class HandlerHost {
 }
 
 function ignoreError(): void {}
+
+function deflateOptions(setting: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions {
+  return typeof setting === "object" ? setting : {};
+}

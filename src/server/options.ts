@@ -1,4 +1,5 @@
 import type { SecureContextOptions } from "node:tls";
+import type { PerMessageDeflateOptions } from "../extensions/deflate-negotiation.js";
 
 /** Limits and timers every hawser socket has; each has a safe default (see `DEFAULT_SOCKET_OPTIONS`). */
 export interface SocketOptions {
@@ -17,8 +18,12 @@ export interface SocketOptions {
 }
 
 export interface ServerOptions extends SocketOptions {
-  /** Negotiate permessage-deflate (RFC 7692) when the client offers it (default true). */
-  perMessageDeflate?: boolean;
+  /**
+   * Negotiate permessage-deflate (RFC 7692) when the client offers it: true (the default) with
+   * default settings, options to tune it, false to turn it off. With context takeover each
+   * connection keeps about 300 KiB of zlib state; `serverNoContextTakeover` trades ratio for that.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** TCP port for `serve()`; `genericMain` defaults to 8085 like the original. 0 picks a free port. */
   port?: number;
   /** Interface to listen on (default: all). */

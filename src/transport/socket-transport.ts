@@ -6,7 +6,9 @@ import { Connection, type ConnectionEvents, type Role } from "../protocol/connec
 import type { MaskSource } from "../protocol/mask.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import { isValidUtf8 } from "../protocol/utf8.js";
-import type { CodecError, MessageCodec } from "./codec.js";
+import { encodeFrame } from "../protocol/frame.js";
+import type { CodecError, MessageCodec } from "../protocol/codec.js";
+import type { PreparedMessage } from "./prepared-message.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 export interface TransportLimits {
@@ -50,7 +52,12 @@ type Pending =
 
 type Outgoing =
   | { kind: "data"; opcode: number; payload: Buffer | string; compressed: Promise<Buffer> | null }
+  | { kind: "prepared"; message: PreparedMessage; shared: Promise<Buffer[] | null> | null }
   | { kind: "close"; code: number | undefined; reason: string };
+
+function compressedLimit(limit: number): number {
+  return limit + Math.ceil(limit / 1000) + 1024;
+}
 
 const PAUSED_INFLATING = 1;
 const PAUSED_RECEIVER = 2;
@@ -101,8 +108,10 @@ export class SocketTransport implements ConnectionEvents {
     this.connection = new Connection(
       {
         role: options.role,
-        maxMessageBytes: options.maxMessageBytes,
-        maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
+        // With compression the core sees compressed sizes; incompressible data grows a little
+        // when deflated, so allow that much (the codec enforces the real limit while inflating).
+        maxMessageBytes: this.codec ? compressedLimit(options.maxMessageBytes) : options.maxMessageBytes,
+        maxFrameBytes: this.codec ? compressedLimit(options.maxFrameBytes ?? options.maxMessageBytes) : (options.maxFrameBytes ?? options.maxMessageBytes),
         compression: this.codec !== null,
         ...(options.maskSource ? { maskSource: options.maskSource } : {}),
       },
@@ -161,6 +170,29 @@ export class SocketTransport implements ConnectionEvents {
       return true;
     }
     return this.writeData(opcode, payload, null);
+  }
+
+  /**
+   * Queues a message encoded once for many connections (pub/sub): its frame buffers are
+   * written as they are, in order with `send()`. With compression, connections whose codecs
+   * share a parameter set share one compressed copy; any other compresses the payload itself.
+   */
+  sendPrepared(message: PreparedMessage): boolean {
+    if (!this.connection.canSend || this.closingQueued()) return false;
+    const codec = this.codec;
+    const length = message.payload.length;
+    if (codec && length >= codec.threshold) {
+      const shared = message.compressedFrames(codec);
+      if (shared === null) return this.send(message.opcode, message.payload);
+      this.enqueue({ kind: "prepared", message, shared }, length);
+      return true;
+    }
+    if (this.outgoing.length > 0) {
+      this.enqueue({ kind: "prepared", message, shared: null }, length);
+      return true;
+    }
+    this.batcher.write(message.frames);
+    return true;
   }
 
   sendPing(data?: Uint8Array): boolean {
@@ -223,6 +255,10 @@ export class SocketTransport implements ConnectionEvents {
         this.sendClose(entry.code, entry.reason);
         return;
       }
+      if (entry.kind === "prepared") {
+        if (!(await this.flushPrepared(entry.message, entry.shared))) return;
+        continue;
+      }
       let compressed: Buffer | null = null;
       if (entry.compressed) {
         try {
@@ -239,6 +275,27 @@ export class SocketTransport implements ConnectionEvents {
       if (this.finished) return;
       this.writeData(entry.opcode, entry.payload, compressed);
     }
+  }
+
+  /** Writes the queue's head, a prepared message; false when the queue was abandoned. */
+  private async flushPrepared(message: PreparedMessage, shared: Promise<Buffer[] | null> | null): Promise<boolean> {
+    let frames = shared ? await shared : message.frames;
+    if (frames === null) {
+      // The shared compression failed on another connection: compress here instead.
+      try {
+        frames = encodeFrame(message.opcode, await this.codec!.compress(message.payload), true, true, null);
+      } catch (error) {
+        this.outgoing.length = 0;
+        this.outgoingBytes = 0;
+        this.failLocally(error as Error);
+        return false;
+      }
+    }
+    this.outgoing.shift();
+    this.outgoingBytes -= message.payload.length;
+    if (this.finished) return false;
+    if (this.connection.canSend) this.batcher.write(frames);
+    return true;
   }
 
   private writeData(opcode: number, payload: Buffer | string, compressed: Buffer | null): boolean {

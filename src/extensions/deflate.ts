@@ -1,0 +1,388 @@
+// permessage-deflate compression and decompression for one connection (RFC 7692 §7.2),
+// on node:zlib streams. Negotiation is in ./deflate-negotiation.ts.
+//
+// - Each direction has its own zlib stream, created on first use and kept while
+//   context takeover applies. With *_no_context_takeover (RFC 7692 §7.1.1) it is
+//   reset between messages while more are queued, and freed when the connection
+//   goes idle: a deflate context holds ~300 KiB, an inflate context ~40 KiB.
+// - Calls are queued per direction, so messages come out in call order although
+//   zlib runs on the thread pool; every zlib job also holds a slot of a shared
+//   ZlibLimiter.
+// - decompress() counts output as zlib produces it and stops the stream as soon
+//   as the message exceeds its limit, so a bomb costs at most the limit plus one
+//   zlib chunk (16 KiB) of memory.
+
+import zlib from "node:zlib";
+import {
+  resolveDeflateOptions,
+  type PerMessageDeflateOptions,
+  type ResolvedDeflateOptions,
+  type RoleDeflateParams,
+} from "./deflate-negotiation.js";
+import { defaultZlibLimiter, type ZlibLimiter } from "./zlib-limiter.js";
+
+/** RFC 7692 §7.2.1: a sync flush ends with this empty stored block, which the sender drops. */
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/** RFC 7692 §7.2.3.6: an empty stored block header; the receiver's appended TAIL completes it. */
+const EMPTY_MESSAGE = Buffer.from([0x00]);
+/** Senders that use BFINAL end a message with one such block; a flood of them is an attack. */
+const MAX_FINAL_BLOCKS_PER_MESSAGE = 16;
+
+/** A failure the peer caused (or zlib hit); close the connection with `closeCode`. */
+export class DeflateError extends Error {
+  constructor(
+    /** 1007: corrupt compressed data; 1009: message too big once inflated; 1011: zlib failed compressing. */
+    readonly closeCode: 1007 | 1009 | 1011,
+    message: string,
+    /** For 1009: bytes of the message inflated when decompression was stopped. */
+    readonly inflatedBytes?: number,
+  ) {
+    super(message);
+    this.name = "DeflateError";
+  }
+}
+
+/** The operation could not run because close() was called; nothing to report to the peer. */
+export class DeflateClosedError extends Error {
+  constructor() {
+    super("permessage-deflate context is closed (the connection is closing)");
+    this.name = "DeflateClosedError";
+  }
+}
+
+interface Sink {
+  chunks: Buffer[];
+  length: number;
+  limit: number;
+  done: boolean;
+  resolve: (out: Buffer) => void;
+  reject: (err: Error) => void;
+}
+
+/** One zlib stream plus the single operation currently reading its output. */
+class ZlibChannel {
+  #sink: Sink | undefined;
+  /** Input bytes handed to zlib since creation (compare with stream.bytesWritten). */
+  written = 0;
+  /** Created with a preset dictionary (which zlib's reset() would restore). */
+  primed = false;
+
+  constructor(
+    readonly stream: zlib.DeflateRaw | zlib.InflateRaw,
+    private readonly errorCode: 1007 | 1011,
+  ) {
+    // Listeners stay for the stream's whole life, so a late 'error' is never uncaught.
+    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+    stream.on("error", (err: Error) => {
+      this.#fail(new DeflateError(this.errorCode, `${errorCode === 1007 ? "invalid compressed data" : "compression failed"}: ${err.message}`));
+    });
+  }
+
+  /** Writes the inputs (each with the stream's Z_SYNC_FLUSH) and resolves with all the output. */
+  run(inputs: readonly Uint8Array[], limit: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const sink: Sink = { chunks: [], length: 0, limit, done: false, resolve, reject };
+      this.#sink = sink;
+      inputs.forEach((input, i) => {
+        this.written += input.length;
+        const last = i === inputs.length - 1;
+        this.stream.write(input, (err) => {
+          if (err) this.#fail(new DeflateError(this.errorCode, `zlib write failed: ${err.message}`));
+          else if (last) this.#finish(sink);
+        });
+      });
+    });
+  }
+
+  /** Rejects the running operation, if any, and frees the zlib stream. */
+  destroy(reason?: Error): void {
+    if (reason) this.#fail(reason);
+    this.#sink = undefined;
+    this.stream.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    const sink = this.#sink;
+    if (!sink || sink.done) return;
+    sink.length += chunk.length;
+    if (sink.length > sink.limit) {
+      // Stop zlib now: a destroyed stream does not run its next chunk.
+      this.destroy(new DeflateError(1009, "message exceeds the maximum message size once decompressed", sink.length)); // reworded by the caller
+      return;
+    }
+    sink.chunks.push(chunk);
+  }
+
+  #finish(sink: Sink): void {
+    if (sink.done) return;
+    sink.done = true;
+    if (this.#sink === sink) this.#sink = undefined;
+    sink.resolve(sink.chunks.length === 1 ? sink.chunks[0]! : Buffer.concat(sink.chunks, sink.length));
+  }
+
+  #fail(err: Error): void {
+    const sink = this.#sink;
+    if (!sink || sink.done) return;
+    sink.done = true;
+    this.#sink = undefined;
+    sink.reject(err);
+  }
+}
+
+/**
+ * Compression state of one connection. Create it after negotiation with
+ * `forRole(params, role)`; call close() when the connection closes.
+ */
+export class PerMessageDeflate {
+  readonly #params: RoleDeflateParams;
+  readonly #options: ResolvedDeflateOptions;
+  readonly #limiter: ZlibLimiter;
+  readonly #abort = new AbortController();
+  #deflater: ZlibChannel | undefined;
+  #inflater: ZlibChannel | undefined;
+  #compressQueue: Promise<unknown> = Promise.resolve();
+  #decompressQueue: Promise<unknown> = Promise.resolve();
+  /** Calls queued or running per direction. */
+  #compressPending = 0;
+  #decompressPending = 0;
+  /** Bytes inflated so far for the message being received. */
+  #messageBytes = 0;
+  /** After a 1007/1009 the inflate context is lost; every later decompress() repeats the error. */
+  #decompressError: DeflateError | undefined;
+  /**
+   * The last LZ77 window of inflated output, to prime a new inflater after a
+   * BFINAL block. Kept while a fragmented message is in progress, and across
+   * messages only for a peer seen to end blocks with BFINAL (rare).
+   */
+  #window: Buffer | undefined;
+  #peerEndsBlocks = false;
+  /** BFINAL blocks seen in the message being received. */
+  #finalBlocks = 0;
+  #closed = false;
+
+  constructor(
+    params: RoleDeflateParams,
+    options: PerMessageDeflateOptions | ResolvedDeflateOptions = {},
+    limiter: ZlibLimiter = defaultZlibLimiter,
+  ) {
+    this.#params = params;
+    this.#options = resolveDeflateOptions(options);
+    this.#limiter = limiter;
+  }
+
+  /** Messages shorter than this are better sent uncompressed (option thresholdBytes). */
+  get thresholdBytes(): number {
+    return this.#options.thresholdBytes;
+  }
+
+  /** Whether a whole message of this many bytes should be compressed (at or above the threshold). */
+  shouldCompress(messageBytes: number): boolean {
+    return messageBytes >= this.#options.thresholdBytes;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Compresses one message, or one fragment of it (`fin` false for all but the
+   * last): the result is the payload to send with RSV1 set on the first frame.
+   * Do not modify `data` until the promise settles.
+   */
+  compress(data: Uint8Array, fin = true): Promise<Buffer> {
+    return this.#enqueue("compress", () => this.#compress(data, fin));
+  }
+
+  /**
+   * Decompresses one frame payload of a compressed message (`fin` on the last).
+   * Rejects with DeflateError 1009 as soon as the message's inflated size passes
+   * `maxMessageBytes` (counted over all its fragments), 1007 on corrupt data.
+   */
+  decompress(data: Uint8Array, fin: boolean, maxMessageBytes: number): Promise<Buffer> {
+    if (!(maxMessageBytes >= 0)) {
+      throw new RangeError(`maxMessageBytes must be a number >= 0 (Infinity for no limit), got ${String(maxMessageBytes)}`);
+    }
+    return this.#enqueue("decompress", () => this.#decompress(data, fin, maxMessageBytes));
+  }
+
+  /** Frees both zlib streams; queued and running operations reject with DeflateClosedError. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    this.#deflater?.destroy(new DeflateClosedError());
+    this.#inflater?.destroy(new DeflateClosedError());
+    this.#deflater = undefined;
+    this.#inflater = undefined;
+  }
+
+  #enqueue(direction: "compress" | "decompress", job: () => Promise<Buffer>): Promise<Buffer> {
+    if (this.#closed) return Promise.reject(new DeflateClosedError());
+    const signal = this.#abort.signal;
+    const previous = direction === "compress" ? this.#compressQueue : this.#decompressQueue;
+    const result = previous.then(() => {
+      if (this.#closed) throw new DeflateClosedError();
+      return this.#limiter.run(job, signal).catch((err: unknown) => {
+        throw this.#closed ? new DeflateClosedError() : err;
+      });
+    });
+    const settled = result.then(
+      () => this.#settled(direction),
+      () => this.#settled(direction), // the next job waits for this one, not for its success
+    );
+    if (direction === "compress") {
+      this.#compressQueue = settled;
+      this.#compressPending++;
+    } else {
+      this.#decompressQueue = settled;
+      this.#decompressPending++;
+    }
+    return result;
+  }
+
+  #settled(direction: "compress" | "decompress"): void {
+    if (direction === "compress") this.#compressPending--;
+    else this.#decompressPending--;
+  }
+
+  async #compress(data: Uint8Array, fin: boolean): Promise<Buffer> {
+    if (this.#closed) throw new DeflateClosedError();
+    const channel = (this.#deflater ??= new ZlibChannel(
+      zlib.createDeflateRaw({
+        flush: zlib.constants.Z_SYNC_FLUSH,
+        // zlib cannot compress with 8 bits and uses 9, whose streams still fit an
+        // 8-bit window: see the note at the top of deflate-negotiation.ts.
+        windowBits: Math.max(9, this.#params.compressWindowBits),
+        memLevel: this.#options.memLevel,
+        level: this.#options.compressionLevel,
+      }),
+      1011,
+    ));
+    let out: Buffer;
+    try {
+      out = await channel.run([data], Number.POSITIVE_INFINITY);
+    } catch (err) {
+      if (this.#deflater === channel) this.#deflater = undefined; // context lost; the caller fails the connection
+      channel.destroy();
+      throw err;
+    }
+    if (!fin) return out; // keep the flush marker: the message goes on (RFC 7692 §7.2.1 strips at the end only)
+    if (this.#params.compressNoContextTakeover && this.#deflater === channel) {
+      // §7.1.1: nothing carries over to the next message. Keep the stream (reset)
+      // only if more messages are already queued; an idle connection frees it,
+      // because a deflate context holds ~300 KiB (windowBits 15, memLevel 8).
+      if (this.#compressPending > 1) channel.stream.reset();
+      else {
+        this.#deflater = undefined;
+        channel.destroy();
+      }
+    }
+    if (out.length === 0) return EMPTY_MESSAGE; // zlib writes nothing for an empty flush after a flush
+    if (!endsWithTail(out)) throw new DeflateError(1011, "zlib sync flush did not end with 00 00 ff ff");
+    return out.subarray(0, out.length - TAIL.length);
+  }
+
+  async #decompress(data: Uint8Array, fin: boolean, maxMessageBytes: number): Promise<Buffer> {
+    if (this.#closed) throw new DeflateClosedError();
+    if (this.#decompressError) throw this.#decompressError;
+    const outputs: Buffer[] = [];
+    let produced = 0;
+    // RFC 7692 §7.2.2: append 00 00 ff ff to the end of the message, then inflate.
+    let pending: Uint8Array[] = fin ? [data, TAIL] : [data];
+    try {
+      for (;;) {
+        const channel = (this.#inflater ??= this.#newInflater());
+        const out = await channel.run(pending, maxMessageBytes - this.#messageBytes - produced);
+        outputs.push(out);
+        produced += out.length;
+        const unconsumed = channel.written - channel.stream.bytesWritten;
+        if (unconsumed > 0 || this.#peerEndsBlocks || !fin) {
+          this.#window = lastBytes(this.#window ? [this.#window, out] : [out], this.#windowBytes());
+        }
+        if (unconsumed === 0) break;
+        // zlib stopped after a block with BFINAL set. RFC 7692 §7.2.1 lets more
+        // blocks follow (octet-aligned) with the same LZ77 window, so continue
+        // with a new inflater primed with that window, unless only our TAIL is left.
+        // Each restart costs a new zlib stream, so a message may only do it a few times.
+        if (++this.#finalBlocks > MAX_FINAL_BLOCKS_PER_MESSAGE) {
+          throw new DeflateError(1007, `invalid compressed data: more than ${MAX_FINAL_BLOCKS_PER_MESSAGE} BFINAL blocks in one message`);
+        }
+        this.#peerEndsBlocks = true;
+        const rest = lastBytes(pending, unconsumed);
+        this.#inflater = undefined;
+        channel.destroy();
+        this.#inflater = this.#newInflater(this.#window);
+        if (fin && rest.length <= TAIL.length) break;
+        pending = [rest];
+      }
+    } catch (caught) {
+      let err = caught;
+      if (err instanceof DeflateError && err.closeCode === 1009) {
+        const inflated = this.#messageBytes + produced + (err.inflatedBytes ?? 0);
+        err = new DeflateError(1009, `message inflates past the maximum message size of ${maxMessageBytes} bytes`, inflated);
+      }
+      if (err instanceof DeflateError) {
+        this.#decompressError = err; // the window is lost: the connection must close
+        this.#inflater?.destroy();
+        this.#inflater = undefined;
+      }
+      throw err;
+    }
+    this.#messageBytes += produced;
+    if (fin) {
+      this.#messageBytes = 0;
+      this.#finalBlocks = 0;
+      // Without BFINAL blocks the window is only needed while a message is in progress.
+      if (!this.#peerEndsBlocks) this.#window = undefined;
+      if (this.#params.decompressNoContextTakeover) {
+        // §7.1.1: the next message starts with an empty window. reset() would
+        // restore a priming dictionary, so such an inflater is replaced instead.
+        if (this.#window) this.#window = Buffer.alloc(0);
+        // Idle connections free the inflater (~40 KiB) as for the deflater above.
+        if (this.#inflater?.primed || this.#decompressPending <= 1) {
+          this.#inflater?.destroy();
+          this.#inflater = undefined;
+        } else {
+          this.#inflater?.stream.reset();
+        }
+      }
+    }
+    if (outputs.length > 1) return Buffer.concat(outputs, produced);
+    const out = outputs[0]!;
+    // zlib's output is a view into a 16 KiB chunk; a small message the application
+    // keeps would pin the whole chunk, so give it its own memory.
+    return out.length * 2 < out.buffer.byteLength ? Buffer.from(out) : out;
+  }
+
+  #windowBytes(): number {
+    return 1 << this.#params.decompressWindowBits;
+  }
+
+  #newInflater(dictionary?: Buffer): ZlibChannel {
+    const options: zlib.ZlibOptions = {
+      flush: zlib.constants.Z_SYNC_FLUSH,
+      windowBits: this.#params.decompressWindowBits,
+    };
+    if (dictionary && dictionary.length > 0) options.dictionary = dictionary;
+    const channel = new ZlibChannel(zlib.createInflateRaw(options), 1007);
+    channel.primed = options.dictionary !== undefined;
+    return channel;
+  }
+}
+
+/** A copy of the last `n` bytes of the concatenation of `parts` (copies only those bytes). */
+function lastBytes(parts: readonly Uint8Array[], n: number): Buffer {
+  const picked: Uint8Array[] = [];
+  let need = n;
+  for (let i = parts.length - 1; i >= 0 && need > 0; i--) {
+    const part = parts[i]!;
+    picked.push(part.length <= need ? part : part.subarray(part.length - need));
+    need -= Math.min(need, part.length);
+  }
+  return Buffer.concat(picked.reverse()); // always a new buffer: never pins a large one
+}
+
+function endsWithTail(buf: Buffer): boolean {
+  const n = buf.length;
+  return n >= 4 && buf[n - 4] === 0x00 && buf[n - 3] === 0x00 && buf[n - 2] === 0xff && buf[n - 1] === 0xff;
+}
