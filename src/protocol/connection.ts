@@ -16,6 +16,12 @@ export interface ConnectionOptions {
   maxFrameBytes?: number;
   /** permessage-deflate was negotiated: RSV1 on a message's first frame marks it compressed (RFC 7692 section 6). */
   compression?: boolean;
+  /**
+   * Largest compressed message accepted (default maxMessageBytes). Incompressible data grows
+   * a little when deflated, so the layer that inflates sets this a bit above maxMessageBytes
+   * and enforces the real limit on the inflated size.
+   */
+  maxCompressedMessageBytes?: number;
   /** Where a client gets its masking keys; required for role "client". */
   maskSource?: MaskSource;
 }
@@ -53,6 +59,7 @@ export class Connection implements FrameSink {
   private state: ReadyState = ReadyState.OPEN;
   private readonly parser: FrameParser;
   private readonly maxMessageBytes: number;
+  private readonly maxCompressedMessageBytes: number;
   private readonly compression: boolean;
   private readonly maskSource: MaskSource | null;
 
@@ -68,12 +75,15 @@ export class Connection implements FrameSink {
   private closeFrameReceived = false;
   private failure: { code: number; message: string } | null = null;
   private peerClose: { code: number; reason: string } | null = null;
+  /** The transport closed while input was held: stop once it has been parsed. */
+  private stopAfterHeldInput = false;
 
   constructor(
     options: ConnectionOptions,
     private readonly events: ConnectionEvents,
   ) {
     this.maxMessageBytes = options.maxMessageBytes;
+    this.maxCompressedMessageBytes = options.maxCompressedMessageBytes ?? options.maxMessageBytes;
     this.compression = options.compression ?? false;
     if (options.role === "client" && !options.maskSource) {
       throw new TypeError("A client connection needs a maskSource: clients must mask every frame (RFC 6455 section 5.3).");
@@ -131,8 +141,9 @@ export class Connection implements FrameSink {
       this.utf8.reset();
     }
     // Refuse as soon as the header shows the message will not fit, before its payload arrives.
-    if (this.messageBytes + header.payloadLength > this.maxMessageBytes) {
-      return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${this.maxMessageBytes} bytes`);
+    const limit = this.messageCompressed ? this.maxCompressedMessageBytes : this.maxMessageBytes;
+    if (this.messageBytes + header.payloadLength > limit) {
+      return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`);
     }
     this.frameFin = header.fin;
     return true;
@@ -160,6 +171,9 @@ export class Connection implements FrameSink {
     this.messageBytes = 0;
     this.messageOpcode = 0;
     this.messageCompressed = false;
+    // Nothing behind a compressed message is acted on until the layer above has inflated it
+    // and calls resumeReceiving(): if it turns out corrupt, the connection fails right there.
+    if (compressed) this.parser.pause();
     this.events.message(opcode, data, compressed);
     return !this.parser.stopped;
   }
@@ -209,6 +223,15 @@ export class Connection implements FrameSink {
   private failFromPeer(code: number, message: string): false {
     this.fail(code, message);
     return false;
+  }
+
+  /** Continues parsing after a compressed message has been inflated and delivered. */
+  resumeReceiving(): void {
+    this.parser.resume();
+    if (this.stopAfterHeldInput && !this.parser.isPaused) {
+      this.parser.stop();
+      this.dropPartialMessage();
+    }
   }
 
   // --- sending -----------------------------------------------------------------------------
@@ -290,9 +313,15 @@ export class Connection implements FrameSink {
 
   /** The transport has closed: nothing more can be sent or received. */
   transportClosed(): void {
+    this.state = ReadyState.CLOSED;
+    // Input held behind a compressed message (a close frame, typically) arrived before the
+    // end and still counts: it is parsed when the layer above resumes.
+    if (this.parser.isPaused) {
+      this.stopAfterHeldInput = true;
+      return;
+    }
     this.parser.stop();
     this.dropPartialMessage();
-    this.state = ReadyState.CLOSED;
   }
 
   private writeClose(code: number | undefined, reason: string): void {

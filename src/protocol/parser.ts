@@ -46,6 +46,9 @@ export class FrameParser {
   private payloadOffset = 0;
   /** Pieces of a control frame payload that arrived split. */
   private controlPieces: Buffer[] = [];
+  private paused = false;
+  /** Input that arrived or was left over while paused, in order. */
+  private heldInput: Buffer[] = [];
 
   constructor(
     private readonly sink: FrameSink,
@@ -56,6 +59,7 @@ export class FrameParser {
   stop(): void {
     this.state = State.Stopped;
     this.controlPieces = [];
+    this.heldInput = [];
   }
 
   get stopped(): boolean {
@@ -64,9 +68,42 @@ export class FrameParser {
 
   /** Feeds received bytes. The chunk may be unmasked in place. */
   push(chunk: Buffer): void {
+    if (this.paused || this.heldInput.length > 0) {
+      this.heldInput.push(chunk);
+      return;
+    }
+    this.parse(chunk);
+  }
+
+  /**
+   * Holds further input until `resume()`: the connection pauses after a compressed message,
+   * so nothing behind it (a ping, say) is acted on before that message has been inflated
+   * and found valid (RFC 7692 section 6.2).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Parses the input held while paused, until it pauses again. */
+  resume(): void {
+    this.paused = false;
+    while (!this.paused && this.state !== State.Stopped && this.heldInput.length > 0) {
+      this.parse(this.heldInput.shift()!);
+    }
+  }
+
+  private parse(chunk: Buffer): void {
     let pos = 0;
     const length = chunk.length;
     while (pos < length) {
+      if (this.paused) {
+        this.heldInput.unshift(chunk.subarray(pos));
+        return;
+      }
       if (this.state === State.Header) {
         pos = this.readHeader(chunk, pos);
       } else if (this.state === State.Payload) {

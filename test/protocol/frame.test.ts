@@ -1,0 +1,151 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { encodeFrame, encodeTextFrame, headerLength, writeHeader, type FrameHeader } from "../../src/protocol/frame.js";
+import { FrameParser, type FrameSink } from "../../src/protocol/parser.js";
+import { decodeAll, frame, OP, TEST_MASK } from "./helpers.js";
+
+const LENGTHS = [0, 1, 125, 126, 127, 65535, 65536, 1 << 20];
+
+/** Fills a payload with a pattern that differs at every offset mod 251, so shifted bytes show. */
+function pattern(length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 7 + 3) % 251;
+  return out;
+}
+
+/** A FrameSink that reassembles frames as the parser reports them. */
+function collectingParser(expectMasked: boolean) {
+  const frames: Array<{ header: FrameHeader; payload: Buffer }> = [];
+  const errors: Array<[number, string]> = [];
+  let current: { header: FrameHeader; pieces: Buffer[] } | null = null;
+  const sink: FrameSink = {
+    dataFrameStart(header) {
+      current = { header, pieces: [] };
+      return true;
+    },
+    dataPayload(chunk) {
+      current!.pieces.push(Buffer.from(chunk));
+      return true;
+    },
+    dataFrameEnd() {
+      frames.push({ header: current!.header, payload: Buffer.concat(current!.pieces) });
+      current = null;
+      return true;
+    },
+    controlFrame(header, payload) {
+      frames.push({ header, payload: Buffer.from(payload) });
+      return true;
+    },
+    parseError(code, message) {
+      errors.push([code, message]);
+    },
+  };
+  const parser = new FrameParser(sink, { expectMasked, maxFrameBytes: 1 << 24 });
+  return { parser, frames, errors };
+}
+
+function expectedLengthField(length: number): number[] {
+  if (length < 126) return [length];
+  if (length < 65536) return [126, length >> 8, length & 0xff];
+  return [127, 0, 0, 0, 0, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff];
+}
+
+test("encodeFrame writes the minimal 7/16/64-bit length encoding (RFC 6455 section 5.2)", () => {
+  for (const length of LENGTHS) {
+    for (const mask of [null, TEST_MASK]) {
+      const out = Buffer.concat(encodeFrame(OP.binary, pattern(length), true, false, mask));
+      const field = expectedLengthField(length);
+      assert.equal(out[0], 0x82, `first byte for length ${length}`);
+      assert.equal(out[1]! & 0x80, mask ? 0x80 : 0, "mask bit");
+      assert.deepEqual([out[1]! & 0x7f, ...out.subarray(2, 1 + field.length)], field, `length field for ${length}`);
+      assert.equal(out.length, headerLength(length, mask !== null) + length);
+      assert.equal(headerLength(length, mask !== null), 1 + field.length + (mask ? 4 : 0));
+    }
+  }
+});
+
+test("encodeFrame output decodes back to the same frame, via the reference decoder and via FrameParser", () => {
+  for (const length of LENGTHS) {
+    for (const mask of [null, TEST_MASK]) {
+      const payload = pattern(length);
+      const before = Buffer.from(payload);
+      const out = Buffer.concat(encodeFrame(OP.text, payload, false, true, mask));
+      assert.deepEqual(payload, before, "encodeFrame must not modify the caller's payload");
+
+      const [ref] = decodeAll(out);
+      assert.ok(ref);
+      assert.equal(ref.fin, false);
+      assert.equal(ref.rsv1, true);
+      assert.equal(ref.opcode, OP.text);
+      assert.deepEqual(ref.mask && [...ref.mask], mask && [...mask]);
+      assert.ok(ref.payload.equals(payload), `reference decode of ${length} bytes`);
+
+      const { parser, frames, errors } = collectingParser(mask !== null);
+      parser.push(out);
+      assert.deepEqual(errors, []);
+      assert.equal(frames.length, 1);
+      assert.equal(frames[0]!.header.payloadLength, length);
+      assert.equal(frames[0]!.header.fin, false);
+      assert.equal(frames[0]!.header.rsv1, true);
+      assert.ok(frames[0]!.payload.equals(payload), `FrameParser decode of ${length} bytes`);
+    }
+  }
+});
+
+test("FrameParser accepts every length encoding the helper writes, including non-minimal ones", () => {
+  // Section 5.2 asks senders for the minimal encoding; this parser deliberately accepts
+  // longer ones (documented in parser.ts), so a length in any encoding must decode.
+  for (const [length, bits] of [[0, 16], [5, 64], [125, 16], [126, 64], [300, 64], [65535, 64]] as const) {
+    const payload = pattern(length);
+    const { parser, frames, errors } = collectingParser(true);
+    parser.push(frame({ opcode: OP.binary, payload, mask: true, lengthBits: bits }));
+    assert.deepEqual(errors, []);
+    assert.equal(frames.length, 1);
+    assert.ok(frames[0]!.payload.equals(payload), `${length} bytes in a ${bits}-bit length`);
+  }
+});
+
+test("the large unmasked path hands the payload over without copying, and a Uint8Array works too", () => {
+  const big = pattern(20000);
+  const chunks = encodeFrame(OP.binary, big, true, false, null);
+  assert.equal(chunks.length, 2);
+  assert.equal(chunks[1]!.buffer, big.buffer, "payload is not copied above the copy threshold");
+  const view = new Uint8Array(big.buffer, big.byteOffset + 1, 19999);
+  const out = Buffer.concat(encodeFrame(OP.binary, view, true, false, null));
+  assert.ok(decodeAll(out)[0]!.payload.equals(view));
+});
+
+test("writeHeader writes at an offset and returns the header size", () => {
+  const target = Buffer.alloc(20, 0xee);
+  const written = writeHeader(target, 3, OP.ping, 300, true, false, TEST_MASK);
+  assert.equal(written, 8);
+  assert.deepEqual([...target.subarray(0, 12)], [0xee, 0xee, 0xee, 0x89, 0xfe, 0x01, 0x2c, ...TEST_MASK, 0xee]);
+});
+
+test("encodeTextFrame equals encodeFrame of the UTF-8 bytes, for ASCII, multi-byte text and every length class", () => {
+  const texts = [
+    "",
+    "hello",
+    "κόσμε",
+    "\u{10348}\u{1F600}",
+    "a".repeat(125),
+    "é".repeat(63), // 126 bytes from 63 characters
+    "x".repeat(65535),
+    "€".repeat(21846), // 65538 bytes: the 64-bit form
+    "z".repeat(1 << 20),
+    "lone \uD800 surrogate", // becomes U+FFFD: still valid UTF-8 on the wire
+  ];
+  for (const text of texts) {
+    for (const mask of [null, TEST_MASK]) {
+      for (const fin of [true, false]) {
+        const viaText = Buffer.concat(encodeTextFrame(text, fin, mask));
+        const viaBytes = Buffer.concat(encodeFrame(OP.text, Buffer.from(text), fin, false, mask));
+        assert.ok(viaText.equals(viaBytes), `text of ${Buffer.byteLength(text)} bytes, mask ${mask !== null}`);
+        const [decoded] = decodeAll(viaText);
+        assert.ok(decoded!.payload.equals(Buffer.from(text, "utf8")));
+        assert.equal(decoded!.fin, fin);
+      }
+    }
+  }
+});

@@ -1,0 +1,73 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { applyMask, randomMaskSource } from "../../src/protocol/mask.js";
+
+/** Section 5.3, literally: transformed-octet-i = original-octet-i XOR masking-key-octet-(i MOD 4). */
+function naiveMask(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {
+  return Uint8Array.from(data, (b, i) => b ^ key[(offset + i) % 4]!);
+}
+
+const KEY = Uint8Array.of(0x81, 0x3c, 0xe7, 0x5a);
+
+test("applyMask equals the naive section 5.3 XOR for every offset 0-3, length 0-64 and buffer alignment", () => {
+  for (let alignment = 0; alignment < 8; alignment++) {
+    for (let length = 0; length <= 64; length++) {
+      for (let offset = 0; offset < 4; offset++) {
+        // Guard bytes on both sides catch writes outside the view.
+        const backing = new Uint8Array(alignment + length + 8);
+        for (let i = 0; i < backing.length; i++) backing[i] = (i * 37 + length) & 0xff;
+        const original = Uint8Array.from(backing);
+        const view = backing.subarray(alignment, alignment + length);
+        const expected = naiveMask(view, KEY, offset);
+        applyMask(view, KEY, offset);
+        assert.deepEqual(view, expected, `alignment ${alignment}, length ${length}, offset ${offset}`);
+        assert.deepEqual(backing.subarray(0, alignment), original.subarray(0, alignment), "bytes before the view untouched");
+        assert.deepEqual(backing.subarray(alignment + length), original.subarray(alignment + length), "bytes after the view untouched");
+      }
+    }
+  }
+});
+
+test("applyMask is its own inverse, and masking in pieces with offsets equals masking whole", () => {
+  const data = Uint8Array.from({ length: 1000 }, (_, i) => (i * 13) & 0xff);
+  const whole = Uint8Array.from(data);
+  applyMask(whole, KEY);
+  for (const cut of [1, 2, 3, 5, 17, 64, 333, 999]) {
+    const pieces = Uint8Array.from(data);
+    applyMask(pieces.subarray(0, cut), KEY, 0);
+    applyMask(pieces.subarray(cut), KEY, cut);
+    assert.deepEqual(pieces, whole, `cut at ${cut}`);
+  }
+  applyMask(whole, KEY);
+  assert.deepEqual(whole, data);
+});
+
+test("applyMask with an all-zero key leaves data unchanged and a key view into a larger pool works", () => {
+  const data = Uint8Array.from({ length: 40 }, (_, i) => i);
+  const copy = Uint8Array.from(data);
+  applyMask(data, new Uint8Array(4));
+  assert.deepEqual(data, copy);
+  const pool = Uint8Array.of(9, 9, 9, 0x81, 0x3c, 0xe7, 0x5a, 9);
+  applyMask(data, pool.subarray(3, 7), 2);
+  assert.deepEqual(data, naiveMask(copy, KEY, 2));
+});
+
+test("randomMaskSource hands out successive 4-byte keys and refills its pool once per 2048 keys", () => {
+  let fills = 0;
+  const source = randomMaskSource((pool) => {
+    fills++;
+    // Each 4-byte slot holds its own number, so a key tells which slot it came from.
+    const view = new DataView(pool.buffer, pool.byteOffset, pool.byteLength);
+    for (let slot = 0; slot < pool.length / 4; slot++) view.setUint32(slot * 4, fills * 100000 + slot);
+  });
+  const seen = new Set<number>();
+  for (let n = 0; n < 2048 * 2 + 1; n++) {
+    const key = source();
+    assert.equal(key.length, 4);
+    const value = new DataView(key.buffer, key.byteOffset, 4).getUint32(0);
+    assert.equal(value, fills * 100000 + (n % 2048), `key ${n} is slot ${n % 2048} of fill ${fills}`);
+    seen.add(value);
+  }
+  assert.equal(fills, 3, "the pool is refilled when used up, not before");
+  assert.equal(seen.size, 2048 * 2 + 1, "each key is a fresh slice of the pool");
+});
