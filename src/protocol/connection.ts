@@ -4,6 +4,7 @@ import { encodeFrame, encodeTextFrame, MAX_CONTROL_PAYLOAD, type FrameHeader } f
 import type { MaskSource } from "./mask.js";
 import { ReadyState, WebSocketOpcode } from "./opcodes.js";
 import { FrameParser, type FrameSink } from "./parser.js";
+import { MessageBuffer } from "./message-buffer.js";
 import { Utf8Validator } from "./utf8.js";
 
 export type Role = "server" | "client";
@@ -47,6 +48,8 @@ export interface ConnectionEvents {
   closeHandshakeComplete(): void;
   /** We failed the connection for a protocol violation: the close frame with `code` has been written. */
   failed(code: number, message: string): void;
+  /** True while the peer is not reading what we send; pings are then not answered (section 5.5.3). */
+  isWriteBacklogged?(): boolean;
 }
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
@@ -66,8 +69,7 @@ export class Connection implements FrameSink {
   /** The message being reassembled: 0 when none is in progress. */
   private messageOpcode: 0 | DataOpcode = 0;
   private messageCompressed = false;
-  private messagePieces: Buffer[] = [];
-  private messageBytes = 0;
+  private readonly messageData = new MessageBuffer();
   private frameFin = false;
   private readonly utf8 = new Utf8Validator();
 
@@ -116,7 +118,7 @@ export class Connection implements FrameSink {
 
   /** True while a fragmented message is being received (bytes already held for it). */
   get bufferedMessageBytes(): number {
-    return this.messageBytes;
+    return this.messageData.length;
   }
 
   // --- receiving ---------------------------------------------------------------------------
@@ -137,12 +139,12 @@ export class Connection implements FrameSink {
       if (header.rsv1 && !this.compression) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension");
       this.messageOpcode = opcode as DataOpcode;
       this.messageCompressed = header.rsv1;
-      this.messageBytes = 0;
+      this.messageData.clear();
       this.utf8.reset();
     }
     // Refuse as soon as the header shows the message will not fit, before its payload arrives.
     const limit = this.messageCompressed ? this.maxCompressedMessageBytes : this.maxMessageBytes;
-    if (this.messageBytes + header.payloadLength > limit) {
+    if (this.messageData.length + header.payloadLength > limit) {
       return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`);
     }
     this.frameFin = header.fin;
@@ -153,8 +155,7 @@ export class Connection implements FrameSink {
     if (this.messageOpcode === WebSocketOpcode.text && !this.messageCompressed && !this.utf8.push(chunk)) {
       return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8");
     }
-    this.messagePieces.push(chunk);
-    this.messageBytes += chunk.length;
+    this.messageData.append(chunk);
     return true;
   }
 
@@ -165,10 +166,7 @@ export class Connection implements FrameSink {
     if (opcode === WebSocketOpcode.text && !compressed && !this.utf8.complete) {
       return this.failFromPeer(CloseCode.invalidPayload, "text message ends inside a UTF-8 sequence");
     }
-    const pieces = this.messagePieces;
-    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, this.messageBytes);
-    this.messagePieces = [];
-    this.messageBytes = 0;
+    const data = this.messageData.take();
     this.messageOpcode = 0;
     this.messageCompressed = false;
     // Nothing behind a compressed message is acted on until the layer above has inflated it
@@ -186,7 +184,9 @@ export class Connection implements FrameSink {
     switch (header.opcode) {
       case WebSocketOpcode.ping:
         // Once our close frame is out we send nothing more (section 5.5.1), pongs included.
-        if (!this.closeFrameSent) this.writeFrame(WebSocketOpcode.pong, payload);
+        // Section 5.5.3 allows answering only the latest of several pings, so a peer that
+        // floods pings while not reading our pongs gets no more of them.
+        if (!this.closeFrameSent && !this.events.isWriteBacklogged?.()) this.writeFrame(WebSocketOpcode.pong, payload);
         this.events.ping(payload);
         return !this.parser.stopped;
       case WebSocketOpcode.pong:
@@ -338,8 +338,7 @@ export class Connection implements FrameSink {
   }
 
   private dropPartialMessage(): void {
-    this.messagePieces = [];
-    this.messageBytes = 0;
+    this.messageData.clear();
     this.messageOpcode = 0;
   }
 }

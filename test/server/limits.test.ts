@@ -16,7 +16,7 @@ const MiB = 1024 * 1024;
 
 describe("send backpressure", () => {
   test("bufferedAmount grows while the peer does not read, and drained() resolves once it does", async () => {
-    const server = await startSocketServer();
+    const server = await startSocketServer({ maxSendBufferBytes: 64 * MiB });
     try {
       const { client } = await RawClient.open(server.port);
       const { socket } = await server.nextSocket();
@@ -44,6 +44,33 @@ describe("send backpressure", () => {
         assert.equal(frame.opcode, Op.binary);
         assert.ok(frame.payload.equals(chunk));
         frames++;
+      }
+      client.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("maxSendBufferBytes", () => {
+  test("a slow reader costs at most the limit plus one message: send() refuses beyond it, then accepts again", async () => {
+    const server = await startSocketServer({ maxSendBufferBytes: 4 * MiB });
+    try {
+      const { client } = await RawClient.open(server.port);
+      const { socket } = await server.nextSocket();
+      client.pause();
+      const chunk = Buffer.alloc(256 * 1024, 0x33);
+      let accepted = 0;
+      for (let i = 0; i < 64; i++) if (socket.send(chunk)) accepted++;
+      assert.ok(accepted < 64, "some sends were refused");
+      assert.ok(socket.bufferedAmount <= 4 * MiB + chunk.length, `bufferedAmount ${socket.bufferedAmount} stays within the limit plus one message`);
+      assert.equal(socket.send(chunk), false, "refused while over the limit");
+      client.resume();
+      await withTimeout(socket.drained(), 10_000, "drained()");
+      assert.equal(socket.send(chunk), true, "accepted again once the peer has read");
+      for (let i = 0; i <= accepted; i++) {
+        const frame = await client.readFrame(10_000);
+        assert.ok(frame.payload.equals(chunk), "every accepted message arrives intact, in order");
       }
       client.destroy();
     } finally {
