@@ -1,7 +1,7 @@
 // The seed's websocketEcho, carried over to TypeScript as closely as it goes.
 // Run it:  npx tsx examples/echo.ts --port 8085
 // Like the original it only accepts pages from http://arsdnet.net; a client that is not a
-// browser can send that Origin header itself (see test/examples.test.ts), or use
+// browser can send that Origin header itself (see test/server/example-echo.test.ts), or use
 // `npx hawser echo`, which checks the origin only when given --origin.
 import { genericMain, WebSocketOpcode, type Cgi } from "hawser";
 

@@ -1,19 +1,36 @@
 import type { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Http2ServerRequest, ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
-import { checkUpgradeRequest, headerText, isWebSocketUpgrade, splitHeaderList } from "../protocol/handshake.js";
+import { checkExtendedConnectRequest, isExtendedConnectWebSocket } from "../protocol/extended-connect.js";
+import { checkUpgradeRequest, headerHasToken, headerText, isWebSocketUpgrade, splitHeaderList } from "../protocol/handshake.js";
 import type { WebSocket } from "../websocket/websocket.js";
 import { acceptUpgrade, type AcceptSettings } from "./accept.js";
+import { acceptExtendedConnect } from "./accept-http2.js";
 import { HttpError } from "./http-error.js";
 import type { Responder, RawSocketResponder } from "./responder.js";
 
 /** The socket side of an upgrade request, present only when the request came with `Upgrade`. */
-export interface UpgradeContext {
+export type UpgradeContext = Http1UpgradeContext | Http2ConnectContext;
+
+/** An HTTP/1.1 `Upgrade: websocket` request (RFC 6455): the TCP socket becomes the WebSocket. */
+export interface Http1UpgradeContext {
+  kind?: "http1";
   socket: Socket;
   head: Buffer;
   responder: RawSocketResponder;
   settings: AcceptSettings;
   /** Called when the handshake completes, e.g. to stop the handshake timer. */
+  onAccept: () => void;
+}
+
+/** An HTTP/2 extended CONNECT (RFC 8441): the stream becomes the WebSocket. */
+export interface Http2ConnectContext {
+  kind: "http2";
+  stream: ServerHttp2Stream;
+  /** Answers a refused request on the stream (any status, as HTTP/2 allows). */
+  responder: Responder;
+  settings: AcceptSettings;
   onAccept: () => void;
 }
 
@@ -39,8 +56,8 @@ export class Cgi {
   private acceptedSocket: WebSocket | null = null;
 
   constructor(
-    /** The underlying node:http request, for anything not covered here. */
-    readonly request: IncomingMessage,
+    /** The underlying node:http (or node:http2 compatibility) request, for anything not covered here. */
+    readonly request: IncomingMessage | Http2ServerRequest,
     private readonly responder: Responder,
     private readonly upgrade: UpgradeContext | null,
   ) {
@@ -71,6 +88,7 @@ export class Cgi {
 
   /** True when the client asked to upgrade this request to a WebSocket. */
   websocketRequested(): boolean {
+    if (this.upgrade?.kind === "http2") return isExtendedConnectWebSocket(this.headers);
     return this.upgrade !== null && isWebSocketUpgrade(this.request.method, this.headers);
   }
 
@@ -88,11 +106,17 @@ export class Cgi {
   acceptWebsocket(protocol?: string): WebSocket {
     const upgrade = this.upgrade;
     if (!upgrade) {
+      // A handshake node:http did not take for an upgrade (no `Connection: Upgrade`, say) is a
+      // malformed one: answer 400 as RFC 6455 section 4.2.1 asks, not 500 as for a server fault.
+      if (this.headers["sec-websocket-key"] !== undefined || headerHasToken(this.headers.upgrade, "websocket")) {
+        const check = checkUpgradeRequest(this.request.method, this.headers);
+        if (!check.ok) throw new HttpError(check.status, check.message, check.headers);
+      }
       throw new Error("acceptWebsocket() on a request that is not a WebSocket upgrade: check websocketRequested() first.");
     }
     if (this.acceptedSocket) throw new Error("acceptWebsocket() was already called for this request.");
     if (upgrade.responder.headersSent) throw new Error("acceptWebsocket() after an HTTP answer was written.");
-    const check = checkUpgradeRequest(this.request.method, this.headers);
+    const check = upgrade.kind === "http2" ? checkExtendedConnectRequest(this.headers) : checkUpgradeRequest(this.request.method, this.headers);
     if (!check.ok) throw new HttpError(check.status, check.message, check.headers);
     if (protocol !== undefined && !check.protocols.includes(protocol)) {
       throw new Error(
@@ -102,9 +126,16 @@ export class Cgi {
     const negotiate = upgrade.settings.negotiateExtensions;
     const negotiated = check.extensions !== "" && negotiate ? negotiate(check.extensions) : null;
     if (negotiated && "error" in negotiated) throw new HttpError(400, negotiated.error);
-    upgrade.responder.detach();
     upgrade.onAccept();
-    this.acceptedSocket = acceptUpgrade(upgrade.socket, upgrade.head, check, protocol, negotiated, upgrade.settings);
+    if (upgrade.kind === "http2") {
+      this.acceptedSocket = acceptExtendedConnect(upgrade.stream, protocol, negotiated, upgrade.settings);
+      return this.acceptedSocket;
+    }
+    upgrade.responder.detach();
+    // Only RFC 6455's handshake has a key (RFC 8441 section 5 drops it).
+    const key = "key" in check && typeof check.key === "string" ? check.key : "";
+    const request = { key, protocols: check.protocols, extensions: check.extensions };
+    this.acceptedSocket = acceptUpgrade(upgrade.socket, upgrade.head, request, protocol, negotiated, upgrade.settings);
     return this.acceptedSocket;
   }
 

@@ -1,5 +1,6 @@
 import type { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { ReadyState } from "../protocol/opcodes.js";
@@ -58,7 +59,7 @@ export class HandlerHost {
   }
 
   /** For the "request" event: plain HTTP requests (a browser loading the endpoint, say). */
-  readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  readonly handleRequest = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
     const responder = new HttpResponder(res);
     if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
     this.run(new Cgi(req, responder, null), responder);
@@ -82,6 +83,32 @@ export class HandlerHost {
       onAccept: () => {
         clearTimeout(timer);
         tcp.off("error", ignoreError);
+      },
+    });
+    this.run(cgi, responder);
+  };
+
+  /**
+   * For the "connect" event of a node:http2 server with `settings: { enableConnectProtocol: true }`:
+   * WebSockets over HTTP/2 (RFC 8441). `attachHttp2()` in server/http2.ts wires all three events.
+   */
+  readonly handleHttp2Connect = (req: Http2ServerRequest, res: Http2ServerResponse): void => {
+    const responder = new HttpResponder(res);
+    if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
+    const stream = req.stream;
+    // Until a WebSocket owns the stream, a reset must not become an uncaught 'error'.
+    stream.on("error", ignoreError);
+    const timer = setTimeout(() => responder.fail(408, "The WebSocket handshake took too long."), this.handshakeTimeoutMs);
+    timer.unref();
+    stream.once("close", () => clearTimeout(timer));
+    const cgi = new Cgi(req, responder, {
+      kind: "http2",
+      stream,
+      responder,
+      settings: this.acceptSettings,
+      onAccept: () => {
+        clearTimeout(timer);
+        stream.off("error", ignoreError);
       },
     });
     this.run(cgi, responder);
@@ -113,7 +140,7 @@ export class HandlerHost {
     void socket.closed.then(() => this.sockets.delete(socket));
   }
 
-  private tooManyHeaders(req: IncomingMessage): boolean {
+  private tooManyHeaders(req: IncomingMessage | Http2ServerRequest): boolean {
     return req.rawHeaders.length / 2 > this.maxHeaderCount;
   }
 

@@ -1,3 +1,5 @@
+import type { Server as HttpServer } from "node:http";
+import type { Http2SecureServer } from "node:http2";
 import { parseArgs } from "node:util";
 import type { Handler, HandlerOptions } from "./handler.js";
 import { DEFAULT_PORT } from "./options.js";
@@ -57,13 +59,16 @@ function parsePort(text: string): number {
  * port and host given on the command line (default port 8085, all interfaces), and shuts
  * down cleanly (close code 1001) on SIGINT or SIGTERM.
  */
+export function genericMain(handler: Handler, options: HandlerOptions & { http2: true }, args?: readonly string[]): Promise<HawserServer<Http2SecureServer>>;
+export function genericMain(handler: Handler, options?: HandlerOptions & { http2?: false }, args?: readonly string[]): Promise<HawserServer>;
+export function genericMain(handler: Handler, options?: HandlerOptions, args?: readonly string[]): Promise<HawserServer<HttpServer | Http2SecureServer>>;
 export async function genericMain(
   handler: Handler,
   options: HandlerOptions = {},
   args: readonly string[] = process.argv.slice(2),
-): Promise<HawserServer> {
+): Promise<HawserServer<HttpServer | Http2SecureServer>> {
   const address = parseListenArguments(args);
-  const server = await serve(handler, { ...options, port: options.port ?? address.port, host: options.host ?? address.host });
+  const server: HawserServer<HttpServer | Http2SecureServer> = await serve(handler, { ...options, port: options.port ?? address.port, host: options.host ?? address.host });
   console.log(`hawser: listening on ${server.url.replace(/^ws/, "http")}`);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

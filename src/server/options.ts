@@ -9,6 +9,12 @@ export interface SocketOptions {
   maxFrameBytes?: number;
   /** Bytes of received messages held for `recv()` before reading from the peer pauses. */
   maxBufferedBytes?: number;
+  /**
+   * Unsent bytes at which `send` starts refusing messages (returns false) until a slow peer
+   * reads: it then costs at most this plus one message. Watch `bufferedAmount` or
+   * `await drained()` to stay under it.
+   */
+  maxSendBufferBytes?: number;
   /** How long to wait for the peer's side of the closing handshake before cutting the connection. */
   closeTimeoutMs?: number;
   /** Send a ping after this long without hearing from the peer; 0 turns keepalive off. */
@@ -30,6 +36,11 @@ export interface ServerOptions extends SocketOptions {
   host?: string;
   /** Serve HTTPS / wss:// with this certificate and key. */
   tls?: SecureContextOptions;
+  /**
+   * With `tls`: serve HTTP/2 and WebSockets over HTTP/2 (RFC 8441) on the same port, beside
+   * HTTP/1.1 and its Upgrade. Default false.
+   */
+  http2?: boolean;
   /** Largest HTTP request head (request line and headers) accepted; larger gets 431. */
   maxHeaderBytes?: number;
   /** Most request headers accepted; more gets 431. */
@@ -42,6 +53,7 @@ export const DEFAULT_SOCKET_OPTIONS: Required<SocketOptions> = {
   maxMessageBytes: 32 * 1024 * 1024,
   maxFrameBytes: 32 * 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
+  maxSendBufferBytes: 16 * 1024 * 1024,
   closeTimeoutMs: 5_000,
   pingIntervalMs: 30_000,
   pongTimeoutMs: 30_000,
@@ -62,6 +74,7 @@ export function resolveSocketOptions(options: SocketOptions): Required<SocketOpt
     maxMessageBytes,
     maxFrameBytes: positive(options.maxFrameBytes, maxMessageBytes, "maxFrameBytes"),
     maxBufferedBytes: positive(options.maxBufferedBytes, Math.max(maxMessageBytes, 1), "maxBufferedBytes"),
+    maxSendBufferBytes: positive(options.maxSendBufferBytes, DEFAULT_SOCKET_OPTIONS.maxSendBufferBytes, "maxSendBufferBytes"),
     closeTimeoutMs: positive(options.closeTimeoutMs, DEFAULT_SOCKET_OPTIONS.closeTimeoutMs, "closeTimeoutMs"),
     pingIntervalMs: nonNegative(options.pingIntervalMs, DEFAULT_SOCKET_OPTIONS.pingIntervalMs, "pingIntervalMs"),
     pongTimeoutMs: positive(options.pongTimeoutMs, DEFAULT_SOCKET_OPTIONS.pongTimeoutMs, "pongTimeoutMs"),

@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import type { ServerResponse } from "node:http";
+import type { Http2ServerResponse } from "node:http2";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 
@@ -18,7 +19,8 @@ export interface Responder {
 }
 
 export class HttpResponder implements Responder {
-  constructor(private readonly res: ServerResponse) {}
+  /** A node:http response, or node:http2's compatibility response (HTTP/2 requests, RFC 8441 refusals). */
+  constructor(private readonly res: ServerResponse | Http2ServerResponse) {}
 
   get finished(): boolean {
     return this.res.writableEnded;
@@ -45,7 +47,8 @@ export class HttpResponder implements Responder {
       if (!this.res.headersSent) this.res.setHeader("Content-Length", Buffer.byteLength(data));
       this.res.end(data);
     } else {
-      this.res.write(data);
+      // The two response classes declare write() differently; both take a string or bytes.
+      (this.res as ServerResponse).write(data);
     }
   }
 
