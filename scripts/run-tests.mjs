@@ -16,9 +16,14 @@ function collect(dir, out) {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : collect("test", []).sort();
+// Tests talk to servers on 127.0.0.1; a proxy set in the developer's shell or the CI would
+// carry hawser's client (which honours HTTP_PROXY / HTTPS_PROXY) away from them. The proxy
+// tests set these variables themselves.
+const env = { ...process.env };
+for (const name of ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"]) delete env[name];
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files],
-  { stdio: "inherit" },
+  { stdio: "inherit", env },
 );
 process.exit(result.status ?? 1);

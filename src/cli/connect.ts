@@ -18,6 +18,11 @@ Options:
                             3 x SECONDS without a reply (0: no pings; default 5, gone after 60)
   -w, --wait SECONDS        after stdin ends, close once the server has been quiet this long (default 0.5)
       --no-check            do not verify the server's TLS certificate (self-signed wss://)
+      --proxy URL           connect through this HTTP proxy (http://[user:password@]host:port
+                            or https://...); --proxy "" connects directly. Default: $https_proxy
+                            / $HTTPS_PROXY for wss://, $http_proxy / $HTTP_PROXY for ws://
+      --noproxy HOSTS       hosts to reach without the proxy (comma-separated, as $NO_PROXY,
+                            which it replaces; "" for none)
   -h, --help                show this help
 
 Exit status: 0 when the connection closed normally (code 1000, 1001, or a close without a
@@ -113,6 +118,8 @@ export function parseConnectArguments(args: readonly string[]): ConnectArguments
       ping: { type: "string" },
       wait: { type: "string", short: "w" },
       "no-check": { type: "boolean" },
+      proxy: { type: "string" },
+      noproxy: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -127,6 +134,8 @@ export function parseConnectArguments(args: readonly string[]): ConnectArguments
   if (values.subprotocol && values.subprotocol.length > 0) config.protocol = values.subprotocol;
   if (values.origin !== undefined) config.origin = values.origin;
   if (values["no-check"]) config.verifyPeer = false;
+  if (values.proxy !== undefined) config.proxy = values.proxy === "" ? false : values.proxy;
+  if (values.noproxy !== undefined) config.noProxy = values.noproxy;
   if (values.ping !== undefined) {
     const seconds = parseSeconds(values.ping, "--ping");
     config.pingFrequency = seconds * 1000;

@@ -2,6 +2,7 @@ import { resolveDeflateOptions, type PerMessageDeflateOptions } from "../extensi
 import { validateHeaderName, validateHeaderValue } from "node:http";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { isToken } from "../protocol/handshake.js";
+import { parseProxyUrl, type ProxyServer } from "./proxy.js";
 
 /**
  * How a client connects: the original's `Config` (field names kept; times in milliseconds,
@@ -75,6 +76,22 @@ export interface ClientConfig {
   tls?: TlsConnectionOptions;
 
   /**
+   * The HTTP proxy to connect through, with `CONNECT host:port` (see docs/proxies.md):
+   * `http://[user:password@]host:port`, or `https://...` for TLS to the proxy itself. `false`
+   * (or "") connects directly whatever the environment says. Default: the environment's,
+   * `https_proxy`/`HTTPS_PROXY` for wss:// and `http_proxy`/`HTTP_PROXY` for ws://.
+   */
+  proxy?: string | URL | false;
+  /**
+   * Hosts to reach without the proxy, a comma-separated list as NO_PROXY takes it (names match
+   * their subdomains too; IPs, CIDR ranges, host:port, `*`). Default: `no_proxy`/`NO_PROXY`;
+   * "" proxies every host. Loopback is not exempt unless listed.
+   */
+  noProxy?: string;
+  /** node:tls options for an https:// proxy (its CA, ...); the target's TLS options do not apply to it. */
+  proxyTls?: TlsConnectionOptions;
+
+  /**
    * Offer permessage-deflate (RFC 7692), as browsers do: true (the default) offers it with
    * default settings, options tune the offer, false sends no offer.
    */
@@ -96,6 +113,11 @@ export interface ResolvedClientConfig {
   followRedirects: boolean;
   maxRedirects: number;
   tls: TlsConnectionOptions;
+  /** The explicit proxy, false for none, undefined to read the environment at each connection. */
+  proxy: ProxyServer | false | undefined;
+  /** The explicit NO_PROXY list; undefined to read the environment. */
+  noProxy: string | undefined;
+  proxyTls: TlsConnectionOptions;
   /** The permessage-deflate options to offer, or false for no offer. */
   perMessageDeflate: PerMessageDeflateOptions | false;
 }
@@ -150,8 +172,27 @@ export function resolveClientConfig(config: ClientConfig = {}): ResolvedClientCo
     followRedirects: config.followRedirects === true,
     maxRedirects: nonNegative(config.maxRedirects, DEFAULT_CLIENT_CONFIG.maxRedirects, "maxRedirects"),
     tls,
+    proxy: resolveProxy(config.proxy),
+    noProxy: resolveNoProxy(config.noProxy),
+    proxyTls: { ...config.proxyTls },
     perMessageDeflate: resolveDeflate(config.perMessageDeflate),
   };
+}
+
+function resolveProxy(setting: string | URL | false | undefined): ProxyServer | false | undefined {
+  if (setting === undefined) return undefined;
+  if (setting === false || setting === "") return false;
+  if (typeof setting !== "string" && !(setting instanceof URL)) {
+    throw new TypeError(`config.proxy must be a proxy URL (http://host:port) or false, got ${typeof setting}.`);
+  }
+  return parseProxyUrl(setting, "config.proxy");
+}
+
+function resolveNoProxy(setting: string | undefined): string | undefined {
+  if (setting !== undefined && typeof setting !== "string") {
+    throw new TypeError(`config.noProxy must be a comma-separated string of hosts, got ${typeof setting}.`);
+  }
+  return setting;
 }
 
 function resolveDeflate(setting: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | false {

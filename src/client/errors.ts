@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from "node:http";
 /**
  * The opening handshake failed. When the server answered over HTTP, `status` is its status
  * code (404, 403, a redirect that was not followed, ... or 101 with a bad answer), with its
- * headers and the first bytes of its body.
+ * headers and the first bytes of its body. When `proxy` is set, the HTTP proxy failed or
+ * answered instead (`status` is then the proxy's).
  */
 export class WebSocketHandshakeError extends Error {
   /** The HTTP status the server answered with; undefined when it never answered. */
@@ -16,6 +17,11 @@ export class WebSocketHandshakeError extends Error {
   readonly url: string;
   /** A system error code such as ECONNREFUSED, when the connection itself failed. */
   readonly code: string | undefined;
+  /**
+   * The HTTP proxy (its URL without credentials) when the error came from it: it refused the
+   * tunnel (then `status` is the proxy's answer, e.g. 407), or could not be reached.
+   */
+  readonly proxy: string | undefined;
 
   constructor(
     message: string,
@@ -26,6 +32,7 @@ export class WebSocketHandshakeError extends Error {
       headers?: IncomingHttpHeaders;
       body?: string;
       code?: string;
+      proxy?: string;
       cause?: unknown;
     },
   ) {
@@ -37,5 +44,6 @@ export class WebSocketHandshakeError extends Error {
     this.headers = details.headers ?? {};
     this.body = details.body ?? "";
     this.code = details.code;
+    this.proxy = details.proxy;
   }
 }

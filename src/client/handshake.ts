@@ -8,6 +8,7 @@ import type { MessageCodec } from "../transport/codec.js";
 import type { ResolvedClientConfig } from "./config.js";
 import { WebSocketHandshakeError } from "./errors.js";
 import { clientExtensions } from "./extensions.js";
+import { tunnelFor, type Tunnel } from "./tunnel.js";
 import { parseClientUrl, type ClientTarget } from "./url.js";
 
 /** An open connection after a successful opening handshake. */
@@ -40,7 +41,9 @@ export async function openHandshake(target: ClientTarget, config: ResolvedClient
   let current = target;
   let headers = config.headers;
   for (let redirects = 0; ; redirects++) {
-    const attempt = await attemptHandshake(current, headers, config, signal);
+    // The proxy is chosen per hop: a redirect may lead to a host NO_PROXY lists, or out of one.
+    const tunnel = await tunnelFor(current, config, signal);
+    const attempt = await attemptHandshake(current, headers, config, signal, tunnel);
     if (attempt.kind === "open") return attempt.result;
     const { status, location, response } = attempt;
     const details = { url: current.url.href, status, statusText: response.statusMessage ?? "", headers: response.headers };
@@ -88,9 +91,11 @@ function attemptHandshake(
   extraHeaders: ReadonlyArray<[string, string]>,
   config: ResolvedClientConfig,
   signal: AbortSignal,
+  tunnel: Tunnel | null,
 ): Promise<Attempt> {
   return new Promise<Attempt>((resolve, reject) => {
     if (signal.aborted) {
+      tunnel?.socket.destroy();
       reject(signal.reason);
       return;
     }
@@ -111,10 +116,14 @@ function attemptHandshake(
       method: "GET",
       path: target.path,
       headers,
-      agent: false,
       ...(target.socketPath !== undefined ? { socketPath: target.socketPath, host: "localhost" } : { host: target.host, port: target.port }),
-      ...(target.secure ? config.tls : {}),
+      // Through a proxy the connection (TLS included) is open already; without an agent,
+      // node:http takes it from createConnection. defaultPort keeps Host free of :80 / :443.
+      ...(tunnel
+        ? { createConnection: () => tunnel.socket, defaultPort: target.secure ? 443 : 80 }
+        : { agent: false, ...(target.secure ? config.tls : {}) }),
     };
+    const via = tunnel ? ` through the proxy ${tunnel.proxy.display}` : "";
     let settled = false;
     let request: ClientRequest;
     const finish = (outcome: { ok: true; value: Attempt } | { ok: false; error: unknown }): void => {
@@ -137,6 +146,7 @@ function attemptHandshake(
     try {
       request = (target.secure ? httpsRequest : httpRequest)(options);
     } catch (error) {
+      tunnel?.socket.destroy();
       fail(new WebSocketHandshakeError(`Could not start the handshake with ${target.url.href}: ${(error as Error).message}`, { url: target.url.href, cause: error }));
       return;
     }
@@ -145,7 +155,7 @@ function attemptHandshake(
     request.on("error", (error: NodeJS.ErrnoException) => {
       const code = error.code;
       fail(
-        new WebSocketHandshakeError(`Could not connect to ${target.url.href}: ${error.message}`, {
+        new WebSocketHandshakeError(`Could not connect to ${target.url.href}${via}: ${error.message}`, {
           url: target.url.href,
           cause: error,
           ...(code ? { code } : {}),

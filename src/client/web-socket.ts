@@ -26,6 +26,8 @@ const BINARY_TYPES: ReadonlySet<string> = new Set(["blob", "arraybuffer", "nodeb
  * `bufferedAmount` accounting. Differences, all Node-only additions:
  *
  * - a third constructor argument, a hawser `ClientConfig` (headers, TLS, limits, keepalive);
+ * - like a browser, it uses the system's proxy: here `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`
+ *   from the environment (or `proxy` in the config; see docs/proxies.md);
  * - `binaryType` also accepts "nodebuffer" (a Buffer); the default is "blob", as in browsers;
  * - a listener that throws is reported the Node way (an uncaught exception), not on a console.
  */
@@ -223,6 +225,8 @@ export class WebSocket extends EventTarget {
     const state = this.readyState;
     if (state === ReadyState.CLOSING || state === ReadyState.CLOSED) return;
     this.#state = ReadyState.CLOSING;
+    // Settle the count before the close frame enters the transport, which would hide an empty queue.
+    if (this.#inner.bufferedAmount === 0) this.#unsentBytes = 0;
     if (state === ReadyState.CONNECTING) {
       // "Fail the WebSocket connection": error, then close with 1006.
       this.#inner.close();
@@ -294,16 +298,27 @@ export class WebSocket extends EventTarget {
 
   /**
    * Counts bytes handed to the transport until they have left it: small writes leave within
-   * the tick (checked on setImmediate), a backlog when the transport reports drain.
+   * the tick (checked on setImmediate), a backlog when the transport reports drain. Messages
+   * waiting for compression leave no drain event behind when the socket never backs up, so
+   * while bytes remain the check is repeated every few milliseconds; otherwise a stale count
+   * would show later control frames (the close frame, pongs) as buffered application data.
    */
   #sent(size: number): void {
     this.#unsentBytes += size;
+    this.#scheduleFlushCheck(false);
+  }
+
+  #scheduleFlushCheck(later: boolean): void {
     if (this.#flushCheckScheduled) return;
     this.#flushCheckScheduled = true;
-    setImmediate(() => {
+    const check = (): void => {
       this.#flushCheckScheduled = false;
+      if (this.#unsentBytes === 0) return;
       if (this.#inner.bufferedAmount === 0) this.#unsentBytes = 0;
-    });
+      else if (this.#state !== ReadyState.CLOSED) this.#scheduleFlushCheck(true);
+    };
+    if (later) setTimeout(check, 5).unref();
+    else setImmediate(check);
   }
 
   async #pump(): Promise<void> {
@@ -366,4 +381,32 @@ export class WebSocket extends EventTarget {
 
 for (const [name, value] of Object.entries(ReadyState)) {
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+/** The events a WebSocket dispatches, for typed `addEventListener` calls (as lib.dom has them). */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  error: Event;
+  close: CloseEvent;
+}
+
+// Typed overloads merged into the class, so `event.data` and `event.code` type-check.
+type AnyListener = Parameters<EventTarget["addEventListener"]>[1];
+type AddOptions = Parameters<EventTarget["addEventListener"]>[2];
+type RemoveOptions = Parameters<EventTarget["removeEventListener"]>[2];
+
+export interface WebSocket {
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: WebSocket, event: WebSocketEventMap[K]) => void,
+    options?: AddOptions,
+  ): void;
+  addEventListener(type: string, listener: AnyListener, options?: AddOptions): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: WebSocket, event: WebSocketEventMap[K]) => void,
+    options?: RemoveOptions,
+  ): void;
+  removeEventListener(type: string, listener: AnyListener, options?: RemoveOptions): void;
 }

@@ -5,23 +5,42 @@
  */
 export function applyMask(data: Uint8Array, mask: Uint8Array, offset = 0): void {
   const length = data.length;
+  const m0 = mask[offset & 3]!;
+  const m1 = mask[(offset + 1) & 3]!;
+  const m2 = mask[(offset + 2) & 3]!;
+  const m3 = mask[(offset + 3) & 3]!;
   let i = 0;
-  // Bytes one at a time until data is 4-byte aligned, so the bulk can go a word at a time.
-  if (length >= 16) {
+  if (length >= 64) {
+    // Bytes one at a time until data is 4-byte aligned, then a word at a time.
     const head = (4 - (data.byteOffset & 3)) & 3;
     for (; i < head; i++) data[i] = data[i]! ^ mask[(offset + i) & 3]!;
     const wordCount = (length - i) >>> 2;
     const words = new Uint32Array(data.buffer, data.byteOffset + i, wordCount);
-    // Typed arrays use the platform's byte order; reading the rotated key through a
-    // Uint32Array gives the key word in that same order.
-    const keyBytes = new Uint8Array(4);
-    for (let k = 0; k < 4; k++) keyBytes[k] = mask[(offset + i + k) & 3]!;
-    const key = new Uint32Array(keyBytes.buffer)[0]!;
+    // The key word, rotated to start at byte i, in the platform's byte order.
+    const r = (offset + i) & 3;
+    const k0 = mask[r]!;
+    const k1 = mask[(r + 1) & 3]!;
+    const k2 = mask[(r + 2) & 3]!;
+    const k3 = mask[(r + 3) & 3]!;
+    const key = (LITTLE_ENDIAN ? k0 | (k1 << 8) | (k2 << 16) | (k3 << 24) : (k0 << 24) | (k1 << 16) | (k2 << 8) | k3) >>> 0;
     for (let w = 0; w < wordCount; w++) words[w] = words[w]! ^ key;
     i += wordCount << 2;
+    for (; i < length; i++) data[i] = data[i]! ^ mask[(offset + i) & 3]!;
+    return;
   }
-  for (; i < length; i++) data[i] = data[i]! ^ mask[(offset + i) & 3]!;
+  // Short payloads (most messages): an unrolled byte loop, with no typed-array view to allocate.
+  for (; i + 4 <= length; i += 4) {
+    data[i] = data[i]! ^ m0;
+    data[i + 1] = data[i + 1]! ^ m1;
+    data[i + 2] = data[i + 2]! ^ m2;
+    data[i + 3] = data[i + 3]! ^ m3;
+  }
+  if (i < length) data[i] = data[i]! ^ m0;
+  if (i + 1 < length) data[i + 1] = data[i + 1]! ^ m1;
+  if (i + 2 < length) data[i + 2] = data[i + 2]! ^ m2;
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Produces masking keys for a client's frames. */
 export type MaskSource = () => Uint8Array;

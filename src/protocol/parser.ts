@@ -38,8 +38,8 @@ const enum State {
  */
 export class FrameParser {
   private state = State.Header;
-  /** Holds a header that arrived split across chunks (at most 14 bytes). */
-  private readonly headerScratch = new Uint8Array(14);
+  /** Holds a header that arrived split across chunks (at most 14 bytes); allocated on first need. */
+  private headerScratchBytes: Uint8Array | null = null;
   private headerHave = 0;
   private header: FrameHeader | null = null;
   private payloadRemaining = 0;
@@ -54,6 +54,10 @@ export class FrameParser {
     private readonly sink: FrameSink,
     private readonly options: ParserOptions,
   ) {}
+
+  private get headerScratch(): Uint8Array {
+    return (this.headerScratchBytes ??= new Uint8Array(14));
+  }
 
   /** Stops parsing; further input is ignored (after a close frame or a failure). */
   stop(): void {

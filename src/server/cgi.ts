@@ -47,8 +47,7 @@ export class Cgi {
   readonly pathInfo: string;
   /** The query part without "?", e.g. "room=1". */
   readonly queryString: string;
-  /** The parsed query. */
-  readonly query: URLSearchParams;
+  private parsedQuery: URLSearchParams | null = null;
   /** Request headers, names in lower case. */
   readonly headers: IncomingHttpHeaders;
   /** The peer's address. */
@@ -66,9 +65,13 @@ export class Cgi {
     const queryStart = this.requestUri.indexOf("?");
     this.pathInfo = queryStart === -1 ? this.requestUri : this.requestUri.slice(0, queryStart);
     this.queryString = queryStart === -1 ? "" : this.requestUri.slice(queryStart + 1);
-    this.query = new URLSearchParams(this.queryString);
     this.headers = request.headers;
     this.remoteAddress = request.socket.remoteAddress ?? "";
+  }
+
+  /** The parsed query (parsed on first use). */
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.queryString));
   }
 
   /** The request's Origin header ("" when absent); browsers always send it on WebSocket requests. */
@@ -89,7 +92,7 @@ export class Cgi {
   /** True when the client asked to upgrade this request to a WebSocket. */
   websocketRequested(): boolean {
     if (this.upgrade?.kind === "http2") return isExtendedConnectWebSocket(this.headers);
-    return this.upgrade !== null && isWebSocketUpgrade(this.request.method, this.headers);
+    return this.upgrade !== null && isWebSocketUpgrade(this.requestMethod, this.headers);
   }
 
   /** The subprotocols the client offered, in its order of preference. */
