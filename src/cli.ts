@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { runChat } from "./cli/chat.js";
+import { runConnect } from "./cli/connect.js";
+import { runDemo } from "./cli/demo.js";
 import { autobahnEchoHandler, echoHandler } from "./cli/echo.js";
+import { tlsOptionsFromArguments } from "./cli/tls-options.js";
 import { genericMain } from "./server/main.js";
 
 const USAGE = `Usage: hawser <command> [options]
@@ -8,13 +12,19 @@ const USAGE = `Usage: hawser <command> [options]
 Commands:
   echo       the seed's echo server: greets with "hello" and " world!", then echoes
   autobahn   a plain echo server for the Autobahn|Testsuite's fuzzingclient
+  chat       a chat server with a browser page at /; --redis URL shares rooms between processes
+  connect    an interactive client, like wscat: hawser connect ws://host:port/ (--help for options)
+  demo       a browser page at / with an echo console and a chat room
 
-Options (echo, autobahn):
+Options (echo, autobahn, chat, demo):
   --port, -p N     port to listen on (default 8085)
   --host H         interface to listen on (default: all)
   --listen H:P     both at once
   --origin URL     accept WebSocket requests only from this Origin (echo)
   --no-deflate     do not negotiate permessage-deflate
+  --cert F --key F serve https:// and wss:// with this PEM certificate and key (echo, demo)
+  --http2          with --cert/--key: also HTTP/2 and WebSockets over HTTP/2, RFC 8441 (echo, demo)
+  --redis URL      relay chat messages through Redis, e.g. redis://127.0.0.1:6379 (chat; needs \`npm install redis\`)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -23,9 +33,17 @@ async function main(argv: string[]): Promise<number> {
     args: rest,
     strict: false,
     allowPositionals: true,
-    options: { origin: { type: "string" }, "no-deflate": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      origin: { type: "string" },
+      redis: { type: "string" },
+      "no-deflate": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      cert: { type: "string" },
+      key: { type: "string" },
+      http2: { type: "boolean" },
+    },
   });
-  if (values.help || command === undefined || command === "help" || command === "--help") {
+  if ((values.help && command !== "connect") || command === undefined || command === "help" || command === "--help") {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
@@ -33,11 +51,19 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "echo": {
       const origin = typeof values.origin === "string" ? values.origin : undefined;
-      await genericMain(echoHandler(origin), { perMessageDeflate: deflate }, rest);
+      await genericMain(echoHandler(origin), { perMessageDeflate: deflate, ...tlsOptionsFromArguments(values) }, rest);
       return -1;
     }
+    case "demo":
+      await runDemo(rest, { perMessageDeflate: deflate, ...tlsOptionsFromArguments(values) });
+      return -1;
     case "autobahn":
       await genericMain(autobahnEchoHandler, { perMessageDeflate: deflate, maxMessageBytes: 64 * 1024 * 1024 }, rest);
+      return -1;
+    case "connect":
+      return runConnect(rest);
+    case "chat":
+      await runChat(rest, typeof values.redis === "string" ? values.redis : undefined, deflate);
       return -1;
     default:
       process.stderr.write(`hawser: unknown command '${command}'\n\n${USAGE}`);

@@ -8,6 +8,29 @@ export { Cgi } from "./server/cgi.js";
 export { HttpError } from "./server/http-error.js";
 export { HandlerHost, type Handler, type HandlerOptions } from "./server/handler.js";
 export { serve, HawserServer } from "./server/serve.js";
+export { attachHttp2, type ConnectionCloser } from "./server/http2.js";
+export {
+  PubSub,
+  DEFAULT_MAX_PUBLISH_BUFFER_BYTES,
+  SLOW_SUBSCRIBER_REASON,
+  type PubSubOptions,
+  type PubSubMessage,
+  type TopicListener,
+} from "./server/pubsub.js";
+export {
+  MemoryAdapter,
+  MemoryBus,
+  PubSubAdapterEvents,
+  type PubSubAdapter,
+  type PubSubAdapterEvent,
+  type RemoteDelivery,
+} from "./server/pubsub-adapter.js";
+export type { PublishOptions } from "./websocket/topics.js";
+export { ClientWebSocket } from "./client/client-websocket.js";
+export { connect } from "./client/connect.js";
+export { DEFAULT_CLIENT_CONFIG, type ClientConfig, type ClientConfig as Config } from "./client/config.js";
+export { WebSocketHandshakeError } from "./client/errors.js";
+export { connectHttp2, type Http2ConnectOptions } from "./client/http2.js";
 export { genericMain, parseListenArguments, type ListenAddress } from "./server/main.js";
 export {
   DEFAULT_PORT,

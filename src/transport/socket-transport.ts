@@ -22,6 +22,11 @@ export interface TransportLimits {
   pingIntervalMs: number;
   /** How long after a ping the peer may stay silent before the connection is declared dead (1006). */
   pongTimeoutMs: number;
+  /**
+   * Unsent bytes at which further messages are refused (`send` returns false) until the peer
+   * reads: a slow reader costs at most this plus one message. Default 16 MiB.
+   */
+  maxSendBufferBytes?: number;
 }
 
 /** What the transport reports to the socket API above it. */
@@ -59,6 +64,8 @@ function compressedLimit(limit: number): number {
   return limit + Math.ceil(limit / 1000) + 1024;
 }
 
+const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
+
 const PAUSED_INFLATING = 1;
 const PAUSED_RECEIVER = 2;
 
@@ -94,9 +101,14 @@ export class SocketTransport implements ConnectionEvents {
   private pingOutstanding = false;
   private pingSentAt = 0;
   private finished = false;
+  /** The TCP connection has ended; `finished` follows once queued messages are delivered. */
+  private socketClosed = false;
   private lastError: Error | null = null;
-  /** Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is full. */
+  /**
+   * Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is full.
+   */
   private pauseReasons = 0;
+  private readonly sendBufferLimit: number;
 
   constructor(
     /** A TCP or TLS socket, or any duplex byte stream (an HTTP/2 stream, RFC 8441). */
@@ -105,12 +117,14 @@ export class SocketTransport implements ConnectionEvents {
     private readonly listener: TransportListener,
   ) {
     this.codec = options.codec ?? null;
+    this.sendBufferLimit = options.maxSendBufferBytes ?? DEFAULT_SEND_BUFFER_BYTES;
     this.connection = new Connection(
       {
         role: options.role,
-        // With compression the core sees compressed sizes; incompressible data grows a little
-        // when deflated, so allow that much (the codec enforces the real limit while inflating).
-        maxMessageBytes: this.codec ? compressedLimit(options.maxMessageBytes) : options.maxMessageBytes,
+        maxMessageBytes: options.maxMessageBytes,
+        // Compressed messages are checked by compressed size in the core (incompressible data
+        // grows a little when deflated, so allow that) and by inflated size in the codec.
+        maxCompressedMessageBytes: this.codec ? compressedLimit(options.maxMessageBytes) : options.maxMessageBytes,
         maxFrameBytes: this.codec ? compressedLimit(options.maxFrameBytes ?? options.maxMessageBytes) : (options.maxFrameBytes ?? options.maxMessageBytes),
         compression: this.codec !== null,
         ...(options.maskSource ? { maskSource: options.maskSource } : {}),
@@ -131,6 +145,10 @@ export class SocketTransport implements ConnectionEvents {
   /** Feeds bytes that arrived with the upgrade request, before the socket was handed over. */
   start(head: Buffer | undefined): void {
     if (head && head.length > 0) this.onData(head);
+    // The peer may have gone between its handshake and ours (a server handler that accepts
+    // late): 'end' or 'close' then fired before our listeners, and would never reach us.
+    if (this.socket.destroyed) process.nextTick(this.onSocketClose);
+    else if (this.socket.readableEnded) this.onEnd();
   }
 
   get readyState(): ReadyState {
@@ -157,6 +175,8 @@ export class SocketTransport implements ConnectionEvents {
     if (!this.connection.canSend || this.closingQueued()) return false;
     const codec = this.codec;
     const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+    // A peer that does not keep up gets no more than this buffered for it (plus one message).
+    if (this.bufferedAmount >= this.sendBufferLimit) return false;
     if (codec && length >= codec.threshold) {
       const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
       const compressed = codec.compress(bytes);
@@ -178,8 +198,14 @@ export class SocketTransport implements ConnectionEvents {
    * share a parameter set share one compressed copy; any other compresses the payload itself.
    */
   sendPrepared(message: PreparedMessage): boolean {
-    if (!this.connection.canSend || this.closingQueued()) return false;
     const codec = this.codec;
+    // The common case, kept short: it runs once per subscriber per publish.
+    if (codec === null && this.outgoing.length === 0) {
+      if (!this.connection.canSend || this.socket.writableLength >= this.sendBufferLimit) return false;
+      this.batcher.write(message.frames);
+      return true;
+    }
+    if (!this.connection.canSend || this.closingQueued() || this.bufferedAmount >= this.sendBufferLimit) return false;
     const length = message.payload.length;
     if (codec && length >= codec.threshold) {
       const shared = message.compressedFrames(codec);
@@ -236,8 +262,8 @@ export class SocketTransport implements ConnectionEvents {
   }
 
   private closingQueued(): boolean {
-    const last = this.outgoing[this.outgoing.length - 1];
-    return last !== undefined && last.kind === "close";
+    const count = this.outgoing.length;
+    return count > 0 && this.outgoing[count - 1]!.kind === "close";
   }
 
   private enqueue(entry: Outgoing, length: number): void {
@@ -322,6 +348,15 @@ export class SocketTransport implements ConnectionEvents {
     this.batcher.write(chunks);
   }
 
+  /**
+   * True when the peer is not reading what we send: the core then skips answering further
+   * pings (RFC 6455 section 5.5.3 allows answering only the latest), so a ping flood from a
+   * peer that never reads cannot grow our send buffer.
+   */
+  isWriteBacklogged(): boolean {
+    return this.socket.writableLength > this.sendBufferLimit;
+  }
+
   message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer, compressed: boolean): void {
     if (!compressed && this.incoming.length === 0) {
       this.listener.message(opcode, data);
@@ -393,6 +428,8 @@ export class SocketTransport implements ConnectionEvents {
         }
         this.incoming.shift();
         this.listener.message(entry.opcode, data);
+        // The core held everything behind this message until now (RFC 7692 section 6.2).
+        this.connection.resumeReceiving();
       } else {
         this.incoming.shift();
         this.deliver(entry);
@@ -400,6 +437,7 @@ export class SocketTransport implements ConnectionEvents {
     }
     this.inflating = false;
     this.setReadPaused(PAUSED_INFLATING, false);
+    if (this.socketClosed) this.finish();
   }
 
   private deliver(entry: Pending): void {
@@ -439,14 +477,23 @@ export class SocketTransport implements ConnectionEvents {
   };
 
   private readonly onSocketClose = (): void => {
-    if (this.finished) return;
-    this.finished = true;
+    if (this.socketClosed) return;
+    this.socketClosed = true;
     this.clearCloseTimer();
     this.stopKeepalive();
     this.connection.transportClosed();
-    this.codec?.close();
     this.outgoing.length = 0;
     this.outgoingBytes = 0;
+    // Messages that arrived before the end may still be inflating (the peer's close frame and
+    // FIN often come in the same read): deliver them first; drainIncoming then finishes.
+    if (!this.inflating) this.finish();
+  };
+
+  /** Reports the end to the listener, once every message received before it was delivered. */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.codec?.close();
     this.incoming.length = 0;
     const connection = this.connection;
     if (this.lastError) this.listener.error(this.lastError);
@@ -457,7 +504,7 @@ export class SocketTransport implements ConnectionEvents {
       // RFC 6455 section 7.1.5: without a close frame the close code is 1006.
       this.listener.closed(CloseCode.abnormalClosure, "", false);
     }
-  };
+  }
 
   // --- TCP teardown and timers -------------------------------------------------------------
 
@@ -469,7 +516,7 @@ export class SocketTransport implements ConnectionEvents {
   }
 
   private armCloseTimer(): void {
-    if (this.closeTimer || this.finished) return;
+    if (this.closeTimer || this.socketClosed) return;
     this.closeTimer = setTimeout(() => {
       this.closeTimer = null;
       this.socket.destroy();

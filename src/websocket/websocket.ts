@@ -1,8 +1,10 @@
 import { Buffer } from "node:buffer";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
+import type { PreparedMessage } from "../transport/prepared-message.js";
 import type { SocketTransport, TransportListener } from "../transport/socket-transport.js";
 import { CloseEvent, WebSocketFrame } from "./frame.js";
 import { ReceiveQueue } from "./receive-queue.js";
+import type { PublishOptions, SocketTopics } from "./topics.js";
 
 export type WebSocketData = string | Uint8Array | ArrayBuffer;
 
@@ -48,6 +50,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   private binaryHandler: ((data: Buffer) => void) | null = null;
 
   private transport: SocketTransport | null = null;
+  private topicHub: SocketTopics | null = null;
   private readonly queue: ReceiveQueue;
   private pullUsed = false;
   private closeEvent: CloseEvent | null = null;
@@ -71,6 +74,11 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   /** Wires the socket to an open transport; called once by the server or client layer. */
   attach(transport: SocketTransport): void {
     this.transport = transport;
+  }
+
+  /** Gives a server socket its server's topics; called once by the server layer. @internal */
+  joinTopics(hub: SocketTopics): void {
+    this.topicHub = hub;
   }
 
   /** The listener the transport reports to. */
@@ -132,6 +140,45 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     const transport = this.requireTransport("send");
     if (typeof data === "string") return transport.send(WebSocketOpcode.text, data);
     return transport.send(WebSocketOpcode.binary, toBuffer(data));
+  }
+
+  /** Sends a message encoded once for many sockets (pub/sub); false when closing or closed. @internal */
+  sendPrepared(message: PreparedMessage): boolean {
+    return this.transport ? this.transport.sendPrepared(message) : false;
+  }
+
+  // --- topics (server sockets) -------------------------------------------------------------
+
+  /**
+   * Subscribes to `topic`: every `publish` to it, from this server or (through the server's
+   * adapter) any other process, is sent to this socket. The promise resolves once messages
+   * published elsewhere reach it too (at once without an adapter); it never rejects.
+   * Subscriptions end when the socket closes.
+   */
+  subscribe(topic: string): Promise<void> {
+    return this.requireTopics("subscribe").subscribe(this, topic);
+  }
+
+  /** Ends a subscription; false when there was none. */
+  unsubscribe(topic: string): boolean {
+    return this.requireTopics("unsubscribe").unsubscribe(this, topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.topicHub !== null && this.topicHub.isSubscribed(this, topic);
+  }
+
+  /** The topics this socket is subscribed to. */
+  get topics(): string[] {
+    return this.topicHub ? this.topicHub.topicsOf(this) : [];
+  }
+
+  /**
+   * Publishes to every subscriber of `topic` except this socket, here and on other processes.
+   * Returns the number of sockets on this process it was queued for.
+   */
+  publish(topic: string, data: WebSocketData, options?: PublishOptions): number {
+    return this.requireTopics("publish").publish(topic, data, options, this);
   }
 
   /** Sends a ping (at most 125 bytes). The peer's pong arrives at `onpong`. */
@@ -239,6 +286,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   private onTransportClosed(code: number, reason: string, wasClean: boolean): void {
     this.closeEvent = new CloseEvent(code, reason, wasClean);
+    this.topicHub?.socketClosed(this);
     this.queue.end(WebSocketFrame.closeFrame(code, reason, wasClean));
     this.onTransportDrain();
     this.callUser(this.onclose, this.closeEvent);
@@ -257,6 +305,13 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
       throw new Error(`${method}() before the connection opened: wait for onopen (or await connect()).`);
     }
     return this.transport;
+  }
+
+  private requireTopics(method: string): SocketTopics {
+    if (!this.topicHub) {
+      throw new Error(`${method}(): topics exist on sockets accepted by a hawser server (serve() or HandlerHost), not on client sockets.`);
+    }
+    return this.topicHub;
   }
 
   /**
