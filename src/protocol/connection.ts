@@ -210,9 +210,10 @@ export class Connection implements FrameSink {
     this.parser.stop();
     this.dropPartialMessage();
     if (!this.closeFrameSent) {
-      // Echo the status code we received (section 5.5.1); an empty close is answered with an empty one.
+      // Echo the status code we received (section 5.5.1), and its reason as browsers, ws and
+      // python-websockets do; an empty close is answered with an empty one.
       const code = decoded.code === CloseCode.noStatusReceived ? undefined : decoded.code;
-      this.writeClose(code, "");
+      this.writeClose(code, code === undefined ? "" : decoded.reason);
     }
     this.state = ReadyState.CLOSED;
     this.events.closeReceived(decoded.code, decoded.reason);

@@ -145,7 +145,7 @@ describe("permessage-deflate with headless Chromium", { skip: chromium.skip }, (
       assert.equal(wire.agreedExtensions, variant.agreed, "hawser's answer on the wire");
       assert.equal(seen.extensions, variant.agreed, "the server socket's extensions");
       assert.equal(report.extensions, variant.agreed, "the browser's ws.extensions");
-      assert.deepEqual(report.close, { code: 1000, reason: "", wasClean: true });
+      assert.deepEqual(report.close, { code: 1000, reason: "done", wasClean: true });
 
       // Every message came back intact, and the server received exactly what the page sent.
       for (const [i, result] of report.results.entries()) {

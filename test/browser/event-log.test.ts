@@ -127,8 +127,8 @@ describe("WHATWG WebSocket: Chromium and hawser/web give identical event logs", 
     assert.ok(has(["echo", "message", 5, "MessageEvent", new URL(urls.echo).origin, "", 0, 1, "blob", 10, "", "read:", 10, "98,108,111,98,32,112,97,114"]), "a Blob echo, read");
     assert.ok(has(["echo", "message", 6, "MessageEvent", new URL(urls.echo).origin, "", 0, 1, "arraybuffer", 70_000]), "an ArrayBuffer echo");
     assert.ok(has(["server close", "listener", "message", "bye soon"]), "addEventListener listeners are called");
-    // hawser's server echoes the code of the client's close and no reason (section 5.5.1).
-    assert.ok(has(["echo", "close", "CloseEvent", 1000, "", true, 3]), "client-initiated close");
+    // hawser's server echoes the code and reason of the client's close (section 5.5.1).
+    assert.ok(has(["echo", "close", "CloseEvent", 1000, "client done", true, 3]), "client-initiated close");
     assert.ok(has(["server close", "close", "CloseEvent", 4001, "server says bye", true, 3]), "server-initiated close");
     for (const label of ["refused", "404", "no protocol chosen", "close while CONNECTING"]) {
       assert.ok(has([label, "error", "Event", 3]), `${label}: error event`);

@@ -110,7 +110,7 @@ test("close, peer first: we echo the code, report it, and the handshake complete
   const t = connect("server");
   assert.equal(t.conn.readyState, ReadyState.OPEN);
   t.feed(clientFrame(OP.close, closePayload(4001, "moving on")));
-  assert.deepEqual(sentCloses(t), [{ code: 4001, reason: "" }]);
+  assert.deepEqual(sentCloses(t), [{ code: 4001, reason: "moving on" }]);
   assert.deepEqual(t.rec.shape, [
     { type: "closeReceived", code: 4001, reason: "moving on" },
     { type: "closeHandshakeComplete" },
