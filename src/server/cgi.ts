@@ -50,23 +50,43 @@ export class Cgi {
   private parsedQuery: URLSearchParams | null = null;
   /** Request headers, names in lower case. */
   readonly headers: IncomingHttpHeaders;
+  /** The HTTP version the request came with: "1.1", or "2.0" for an HTTP/2 stream. */
+  readonly httpVersion: string;
   /** The peer's address. */
   readonly remoteAddress: string;
   private acceptedSocket: WebSocket | null = null;
 
-  constructor(
-    /** The underlying node:http (or node:http2 compatibility) request, for anything not covered here. */
-    readonly request: IncomingMessage | Http2ServerRequest,
-    private readonly responder: Responder,
-    private readonly upgrade: UpgradeContext | null,
-  ) {
+  // Dropped by acceptWebsocket(): a server may hold thousands of accepted sockets whose
+  // handlers keep their Cgi, and the request and the HTTP plumbing are no use any more.
+  private requestRef: IncomingMessage | Http2ServerRequest | null;
+  private responder: Responder;
+  private upgrade: UpgradeContext | null;
+  private readonly upgradeKind: "http1" | "http2" | null;
+
+  constructor(request: IncomingMessage | Http2ServerRequest, responder: Responder, upgrade: UpgradeContext | null) {
+    this.requestRef = request;
+    this.responder = responder;
+    this.upgrade = upgrade;
+    this.upgradeKind = upgrade === null ? null : (upgrade.kind ?? "http1");
     this.requestMethod = request.method ?? "GET";
     this.requestUri = request.url ?? "/";
     const queryStart = this.requestUri.indexOf("?");
     this.pathInfo = queryStart === -1 ? this.requestUri : this.requestUri.slice(0, queryStart);
     this.queryString = queryStart === -1 ? "" : this.requestUri.slice(queryStart + 1);
     this.headers = request.headers;
+    this.httpVersion = request.httpVersion;
     this.remoteAddress = request.socket.remoteAddress ?? "";
+  }
+
+  /**
+   * The underlying node:http (or node:http2 compatibility) request, for anything not covered
+   * here. Released by `acceptWebsocket()`: read what you need from it before accepting.
+   */
+  get request(): IncomingMessage | Http2ServerRequest {
+    if (!this.requestRef) {
+      throw new Error("cgi.request is released by acceptWebsocket(): read what you need from it before accepting (cgi.headers stays).");
+    }
+    return this.requestRef;
   }
 
   /** The parsed query (parsed on first use). */
@@ -91,8 +111,8 @@ export class Cgi {
 
   /** True when the client asked to upgrade this request to a WebSocket. */
   websocketRequested(): boolean {
-    if (this.upgrade?.kind === "http2") return isExtendedConnectWebSocket(this.headers);
-    return this.upgrade !== null && isWebSocketUpgrade(this.requestMethod, this.headers);
+    if (this.upgradeKind === "http2") return isExtendedConnectWebSocket(this.headers);
+    return this.upgradeKind !== null && isWebSocketUpgrade(this.requestMethod, this.headers);
   }
 
   /** The subprotocols the client offered, in its order of preference. */
@@ -112,14 +132,14 @@ export class Cgi {
       // A handshake node:http did not take for an upgrade (no `Connection: Upgrade`, say) is a
       // malformed one: answer 400 as RFC 6455 section 4.2.1 asks, not 500 as for a server fault.
       if (this.headers["sec-websocket-key"] !== undefined || headerHasToken(this.headers.upgrade, "websocket")) {
-        const check = checkUpgradeRequest(this.request.method, this.headers);
+        const check = checkUpgradeRequest(this.requestMethod, this.headers);
         if (!check.ok) throw new HttpError(check.status, check.message, check.headers);
       }
       throw new Error("acceptWebsocket() on a request that is not a WebSocket upgrade: check websocketRequested() first.");
     }
     if (this.acceptedSocket) throw new Error("acceptWebsocket() was already called for this request.");
     if (upgrade.responder.headersSent) throw new Error("acceptWebsocket() after an HTTP answer was written.");
-    const check = upgrade.kind === "http2" ? checkExtendedConnectRequest(this.headers) : checkUpgradeRequest(this.request.method, this.headers);
+    const check = upgrade.kind === "http2" ? checkExtendedConnectRequest(this.headers) : checkUpgradeRequest(this.requestMethod, this.headers);
     if (!check.ok) throw new HttpError(check.status, check.message, check.headers);
     if (protocol !== undefined && !check.protocols.includes(protocol)) {
       throw new Error(
@@ -130,6 +150,7 @@ export class Cgi {
     const negotiated = check.extensions !== "" && negotiate ? negotiate(check.extensions) : null;
     if (negotiated && "error" in negotiated) throw new HttpError(400, negotiated.error);
     upgrade.onAccept();
+    this.release();
     if (upgrade.kind === "http2") {
       this.acceptedSocket = acceptExtendedConnect(upgrade.stream, protocol, negotiated, upgrade.settings);
       return this.acceptedSocket;
@@ -140,6 +161,17 @@ export class Cgi {
     const request = { key, protocols: check.protocols, extensions: check.extensions };
     this.acceptedSocket = acceptUpgrade(upgrade.socket, upgrade.head, request, protocol, negotiated, upgrade.settings);
     return this.acceptedSocket;
+  }
+
+  /** Where the plain-HTTP answer goes (a no-op stand-in after acceptWebsocket()). @internal */
+  get plainAnswer(): Responder {
+    return this.responder;
+  }
+
+  private release(): void {
+    this.requestRef = null;
+    this.upgrade = null;
+    this.responder = RELEASED;
   }
 
   /** The socket returned by `acceptWebsocket()`, if it was called. */
@@ -170,4 +202,19 @@ function decodeURIComponentSafe(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** What a Cgi answers plain-HTTP calls with once its request became a WebSocket. */
+const RELEASED: Responder = {
+  finished: true,
+  headersSent: true,
+  setStatus: released,
+  setHeader: released,
+  write: released,
+  finish: () => undefined,
+  fail: () => undefined,
+};
+
+function released(): never {
+  throw new Error("The plain-HTTP answer is gone after acceptWebsocket(): send on the WebSocket instead.");
 }

@@ -134,10 +134,15 @@ export class HandlerHost {
     }
   }
 
+  /** One function for every socket, rather than a closure each. */
+  private readonly untrack = (socket: WebSocket): void => {
+    this.sockets.delete(socket);
+  };
+
   private track(socket: WebSocket): void {
     this.sockets.add(socket);
     socket.joinTopics(this.pubsub);
-    void socket.closed.then(() => this.sockets.delete(socket));
+    socket.observeClose(this.untrack);
   }
 
   private tooManyHeaders(req: IncomingMessage | Http2ServerRequest): boolean {
@@ -153,9 +158,10 @@ export class HandlerHost {
       return;
     }
     if (result && typeof (result as Promise<void>).then === "function") {
+      // The callbacks hold only `cgi`: once it has accepted, it no longer holds the HTTP side.
       (result as Promise<void>).then(
-        () => this.handlerDone(cgi, responder),
-        (error: unknown) => this.handlerFailed(error, cgi, responder),
+        () => this.handlerDone(cgi, cgi.plainAnswer),
+        (error: unknown) => this.handlerFailed(error, cgi, cgi.plainAnswer),
       );
     } else {
       this.handlerDone(cgi, responder);

@@ -9,6 +9,7 @@ import { isValidUtf8 } from "../protocol/utf8.js";
 import { encodeFrame } from "../protocol/frame.js";
 import type { CodecError, MessageCodec } from "../protocol/codec.js";
 import type { PreparedMessage } from "./prepared-message.js";
+import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 export interface TransportLimits {
@@ -85,7 +86,7 @@ export class WebSocketProtocolError extends Error {
  * order around asynchronous compression, the closing handshake's TCP teardown (RFC 6455
  * section 7.1.1), close and keepalive timers, and backpressure figures.
  */
-export class SocketTransport implements ConnectionEvents {
+export class SocketTransport implements ConnectionEvents, KeepaliveMember {
   readonly connection: Connection;
   private readonly batcher: WriteBatcher;
   private readonly codec: MessageCodec | null;
@@ -96,7 +97,8 @@ export class SocketTransport implements ConnectionEvents {
   private readonly outgoing: Outgoing[] = [];
   private outgoingBytes = 0;
   private closeTimer: NodeJS.Timeout | null = null;
-  private keepaliveTimer: NodeJS.Timeout | null = null;
+  /** The keepalive wheel this transport ticks on (0: none). */
+  private keepalivePeriod = 0;
   private receivedSinceTick = true;
   private pingOutstanding = false;
   private pingSentAt = 0;
@@ -134,11 +136,13 @@ export class SocketTransport implements ConnectionEvents {
     this.batcher = new WriteBatcher(socket);
     // Frames are already batched per tick; Nagle's algorithm would only add latency.
     if (typeof (socket as Socket).setNoDelay === "function") (socket as Socket).setNoDelay(true);
-    socket.on("data", this.onData);
-    socket.on("end", this.onEnd);
-    socket.on("error", this.onSocketError);
-    socket.on("close", this.onSocketClose);
-    socket.on("drain", this.onDrain);
+    // Shared listener functions that find this transport on the socket: no closures per connection.
+    (socket as OwnedSocket)[kTransport] = this;
+    socket.on("data", socketOnData);
+    socket.on("end", socketOnEnd);
+    socket.on("error", socketOnError);
+    socket.on("close", socketOnClose);
+    socket.on("drain", socketOnDrain);
     if (options.pingIntervalMs > 0) this.startKeepalive();
   }
 
@@ -147,7 +151,7 @@ export class SocketTransport implements ConnectionEvents {
     if (head && head.length > 0) this.onData(head);
     // The peer may have gone between its handshake and ours (a server handler that accepts
     // late): 'end' or 'close' then fired before our listeners, and would never reach us.
-    if (this.socket.destroyed) process.nextTick(this.onSocketClose);
+    if (this.socket.destroyed) process.nextTick(() => this.onSocketClose());
     else if (this.socket.readableEnded) this.onEnd();
   }
 
@@ -457,26 +461,31 @@ export class SocketTransport implements ConnectionEvents {
     }
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** @internal */
+  onData(chunk: Buffer): void {
     this.receivedSinceTick = true;
     this.connection.receive(chunk);
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  /** @internal */
+  onEnd(): void {
     // The peer closed its sending side. After the closing handshake this is the expected end;
     // otherwise the connection is simply gone (1006 will be reported on close).
     this.socket.end();
-  };
+  }
 
-  private readonly onSocketError = (error: Error): void => {
+  /** @internal */
+  onSocketError(error: Error): void {
     this.lastError = this.lastError ?? error;
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  /** @internal */
+  onDrain(): void {
     if (this.bufferedAmount === 0) this.listener.drain();
-  };
+  }
 
-  private readonly onSocketClose = (): void => {
+  /** @internal */
+  onSocketClose(): void {
     if (this.socketClosed) return;
     this.socketClosed = true;
     this.clearCloseTimer();
@@ -487,7 +496,7 @@ export class SocketTransport implements ConnectionEvents {
     // Messages that arrived before the end may still be inflating (the peer's close frame and
     // FIN often come in the same read): deliver them first; drainIncoming then finishes.
     if (!this.inflating) this.finish();
-  };
+  }
 
   /** Reports the end to the listener, once every message received before it was delivered. */
   private finish(): void {
@@ -530,9 +539,8 @@ export class SocketTransport implements ConnectionEvents {
   }
 
   private startKeepalive(): void {
-    const interval = this.options.pingIntervalMs;
-    this.keepaliveTimer = setInterval(() => this.keepaliveTick(), Math.min(interval, this.options.pongTimeoutMs));
-    this.keepaliveTimer.unref();
+    this.keepalivePeriod = Math.min(this.options.pingIntervalMs, this.options.pongTimeoutMs);
+    joinKeepalive(this.keepalivePeriod, this);
   }
 
   private lastActivity = Date.now();
@@ -542,8 +550,8 @@ export class SocketTransport implements ConnectionEvents {
    * dead when `pongTimeoutMs` pass after that ping with nothing received (a peer that vanished
    * without a FIN, RFC 6455 section 5.5.2's intended use of ping).
    */
-  private keepaliveTick(): void {
-    const now = Date.now();
+  /** @internal */
+  keepaliveTick(now: number): void {
     if (this.receivedSinceTick) {
       this.receivedSinceTick = false;
       this.lastActivity = now;
@@ -563,7 +571,31 @@ export class SocketTransport implements ConnectionEvents {
   }
 
   private stopKeepalive(): void {
-    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
-    this.keepaliveTimer = null;
+    if (this.keepalivePeriod > 0) leaveKeepalive(this.keepalivePeriod, this);
+    this.keepalivePeriod = 0;
   }
+}
+
+const kTransport = Symbol("hawser.transport");
+
+type OwnedSocket = Duplex & { [kTransport]: SocketTransport };
+
+function socketOnData(this: OwnedSocket, chunk: Buffer): void {
+  this[kTransport].onData(chunk);
+}
+
+function socketOnEnd(this: OwnedSocket): void {
+  this[kTransport].onEnd();
+}
+
+function socketOnError(this: OwnedSocket, error: Error): void {
+  this[kTransport].onSocketError(error);
+}
+
+function socketOnClose(this: OwnedSocket): void {
+  this[kTransport].onSocketClose();
+}
+
+function socketOnDrain(this: OwnedSocket): void {
+  this[kTransport].onDrain();
 }

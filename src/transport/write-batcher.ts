@@ -17,7 +17,7 @@ export class WriteBatcher {
     if (!this.corked) {
       this.corked = true;
       socket.cork();
-      process.nextTick(this.uncork);
+      process.nextTick(uncorkBatcher, this);
     }
     for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
   }
@@ -27,9 +27,15 @@ export class WriteBatcher {
     if (this.corked) this.uncork();
   }
 
-  private readonly uncork = (): void => {
+  /** @internal */
+  uncork(): void {
     if (!this.corked) return;
     this.corked = false;
     this.socket.uncork();
-  };
+  }
+}
+
+/** One function for every batcher (no closure per connection). */
+function uncorkBatcher(batcher: WriteBatcher): void {
+  batcher.uncork();
 }

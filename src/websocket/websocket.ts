@@ -32,10 +32,11 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
   static readonly CLOSED = ReadyState.CLOSED;
-  readonly CONNECTING = ReadyState.CONNECTING;
-  readonly OPEN = ReadyState.OPEN;
-  readonly CLOSING = ReadyState.CLOSING;
-  readonly CLOSED = ReadyState.CLOSED;
+  // On the prototype (assigned below the class), not on every instance.
+  declare readonly CONNECTING: typeof ReadyState.CONNECTING;
+  declare readonly OPEN: typeof ReadyState.OPEN;
+  declare readonly CLOSING: typeof ReadyState.CLOSING;
+  declare readonly CLOSED: typeof ReadyState.CLOSED;
 
   onopen: (() => void) | null = null;
   onclose: ((event: CloseEvent) => void) | null = null;
@@ -54,10 +55,12 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   private readonly queue: ReceiveQueue;
   private pullUsed = false;
   private closeEvent: CloseEvent | null = null;
-  private drainWaiters: Array<() => void> = [];
-  private resolveClosed: (event: CloseEvent) => void = () => undefined;
-  /** Resolves with the close event once the connection has ended, however it ended. */
-  readonly closed: Promise<CloseEvent> = new Promise((resolve) => (this.resolveClosed = resolve));
+  // Created only when asked for: an idle server holds thousands of sockets, so each field and
+  // closure per socket shows in memory per connection.
+  private drainWaiters: Array<() => void> | null = null;
+  private closedPromise: Promise<CloseEvent> | null = null;
+  private resolveClosed: ((event: CloseEvent) => void) | null = null;
+  private closeObserver: ((socket: WebSocket) => void) | null = null;
 
   /** The subprotocol agreed on in the handshake ("" for none). */
   protocol = "";
@@ -65,10 +68,23 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   extensions = "";
 
   constructor(options: { maxBufferedBytes: number }) {
-    this.queue = new ReceiveQueue(options.maxBufferedBytes, {
-      pause: () => this.transport?.setReceiverPaused(true),
-      resume: () => this.transport?.setReceiverPaused(false),
-    });
+    this.transportListener = new SocketListener(this);
+    this.queue = new ReceiveQueue(options.maxBufferedBytes, this.transportListener);
+  }
+
+  /** Resolves with the close event once the connection has ended, however it ended. */
+  get closed(): Promise<CloseEvent> {
+    if (!this.closedPromise) {
+      this.closedPromise = this.closeEvent
+        ? Promise.resolve(this.closeEvent)
+        : new Promise((resolve) => (this.resolveClosed = resolve));
+    }
+    return this.closedPromise;
+  }
+
+  /** Tells `observer` when this socket has closed (one observer: the server tracking it). @internal */
+  observeClose(observer: (socket: WebSocket) => void): void {
+    this.closeObserver = observer;
   }
 
   /** Wires the socket to an open transport; called once by the server or client layer. */
@@ -81,16 +97,8 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     this.topicHub = hub;
   }
 
-  /** The listener the transport reports to. */
-  readonly transportListener: TransportListener = {
-    message: (opcode, data) => this.onTransportMessage(opcode, data),
-    ping: (data) => this.callUser(this.onping, data),
-    pong: (data) => this.callUser(this.onpong, data),
-    closeReceived: () => undefined,
-    error: (error) => this.callUser(this.onerror, error),
-    closed: (code, reason, wasClean) => this.onTransportClosed(code, reason, wasClean),
-    drain: () => this.onTransportDrain(),
-  };
+  /** The listener the transport reports to. @internal */
+  readonly transportListener: SocketListener;
 
   get readyState(): ReadyState {
     if (this.closeEvent) return ReadyState.CLOSED;
@@ -211,7 +219,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     if (!transport || this.closeEvent || transport.bufferedAmount <= transport.writableHighWaterMark) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   // --- the pull face -----------------------------------------------------------------------
@@ -255,11 +263,13 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     this.callUser(this.onopen, undefined);
   }
 
-  private hasMessageHandler(): boolean {
+  /** @internal */
+  hasMessageHandler(): boolean {
     return this.messageHandler !== null || this.textHandler !== null || this.binaryHandler !== null;
   }
 
-  private onTransportMessage(opcode: number, data: Buffer): void {
+  /** @internal */
+  onTransportMessage(opcode: number, data: Buffer): void {
     const handled = this.hasMessageHandler();
     if (handled) this.dispatch(opcode, data);
     if (this.pullUsed || !handled) this.queue.push(new WebSocketFrame(opcode as WebSocketOpcode, data), data.length);
@@ -284,20 +294,31 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     });
   }
 
-  private onTransportClosed(code: number, reason: string, wasClean: boolean): void {
-    this.closeEvent = new CloseEvent(code, reason, wasClean);
+  /** @internal */
+  onTransportClosed(code: number, reason: string, wasClean: boolean): void {
+    const event = new CloseEvent(code, reason, wasClean);
+    this.closeEvent = event;
     this.topicHub?.socketClosed(this);
+    this.closeObserver?.(this);
     this.queue.end(WebSocketFrame.closeFrame(code, reason, wasClean));
     this.onTransportDrain();
-    this.callUser(this.onclose, this.closeEvent);
-    this.resolveClosed(this.closeEvent);
+    this.callUser(this.onclose, event);
+    this.resolveClosed?.(event);
   }
 
-  private onTransportDrain(): void {
+  /** @internal */
+  onTransportDrain(): void {
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (waiters) {
+      this.drainWaiters = null;
+      for (const resolve of waiters) resolve();
+    }
     if (!this.closeEvent) this.callUser(this.ondrain, undefined);
+  }
+
+  /** @internal */
+  setReceiverPaused(paused: boolean): void {
+    this.transport?.setReceiverPaused(paused);
   }
 
   private requireTransport(method: string): SocketTransport {
@@ -318,7 +339,8 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
    * Runs a user callback. One that throws must not take the process down: the error is
    * reported on stderr and the connection is closed with 1011 (unexpected condition).
    */
-  private callUser<T>(handler: ((value: T) => void) | null, value: T): void {
+  /** @internal */
+  callUser<T>(handler: ((value: T) => void) | null, value: T): void {
     if (!handler) return;
     try {
       handler.call(this, value);
@@ -326,6 +348,44 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
       console.error("hawser: a WebSocket event handler threw; closing the connection with 1011:", error);
       if (this.transport && this.readyState === ReadyState.OPEN) this.transport.close(1011, "handler error");
     }
+  }
+}
+
+for (const [name, value] of Object.entries(ReadyState)) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+/**
+ * What the transport reports to, and the receive buffer's flow control: one small object per
+ * socket with its methods on the prototype, rather than a closure per event.
+ */
+class SocketListener implements TransportListener {
+  constructor(private readonly socket: WebSocket) {}
+
+  message(opcode: number, data: Buffer): void {
+    this.socket.onTransportMessage(opcode, data);
+  }
+  ping(data: Buffer): void {
+    this.socket.callUser(this.socket.onping, data);
+  }
+  pong(data: Buffer): void {
+    this.socket.callUser(this.socket.onpong, data);
+  }
+  closeReceived(): void {}
+  error(error: Error): void {
+    this.socket.callUser(this.socket.onerror, error);
+  }
+  closed(code: number, reason: string, wasClean: boolean): void {
+    this.socket.onTransportClosed(code, reason, wasClean);
+  }
+  drain(): void {
+    this.socket.onTransportDrain();
+  }
+  pause(): void {
+    this.socket.setReceiverPaused(true);
+  }
+  resume(): void {
+    this.socket.setReceiverPaused(false);
   }
 }
 

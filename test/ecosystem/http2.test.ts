@@ -43,7 +43,7 @@ describe("WebSockets over HTTP/2 (RFC 8441)", { skip: openssl.skip }, () => {
     server = await serve(
       async (cgi: Cgi) => {
         if (!cgi.websocketRequested()) {
-          pages.push(cgi.request.httpVersion);
+          pages.push(cgi.httpVersion);
           cgi.header("Content-Type", "text/html; charset=utf-8");
           cgi.write(PAGE, true);
           return;
@@ -51,7 +51,7 @@ describe("WebSockets over HTTP/2 (RFC 8441)", { skip: openssl.skip }, () => {
         if (cgi.pathInfo === "/private") throw new HttpError(401, "no entry", { "www-authenticate": "Bearer" });
         const protocol = cgi.requestedProtocols.includes("chat.v2") ? "chat.v2" : undefined;
         const socket = cgi.acceptWebsocket(protocol);
-        seen.push({ httpVersion: cgi.request.httpVersion, method: cgi.requestMethod, extensions: socket.extensions });
+        seen.push({ httpVersion: cgi.httpVersion, method: cgi.requestMethod, extensions: socket.extensions });
         for await (const message of socket) {
           socket.send(message.opcode === WebSocketOpcode.text ? `echo:${message.textData}` : message.data);
         }
