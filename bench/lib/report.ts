@@ -1,0 +1,133 @@
+// Results: one record per run, summarized into a Markdown table of medians, spreads and ratios.
+import type { LoadgenResult } from "./loadgen.js";
+import type { Measurement, Metric, Scenario, ScenarioId } from "./scenarios.js";
+import type { ServerName } from "./servers.js";
+import { formatNumber, formatSummary, summarize, type Summary } from "./stats.js";
+
+export interface RunRecord {
+  round: number;
+  scenario: ScenarioId;
+  server: ServerName;
+  ok: boolean;
+  error?: string;
+  measurement?: Measurement;
+  loadgen?: LoadgenResult;
+  rssBeforeKb?: number;
+  rssAfterKb?: number;
+  /** Server CPU seconds per wall second over the whole run (connect, warmup, measure). */
+  serverCpu?: number;
+  /** Cores' worth of unrelated work on the machine during the run (see noise.ts). */
+  otherCpu?: number;
+}
+
+export interface Meta {
+  date: string;
+  mode: "quick" | "full";
+  rounds: number;
+  warmupS: number;
+  durationS: number;
+  pinned: boolean;
+  node: string;
+  bun?: string;
+  cpu: string;
+  servers: ServerName[];
+  totalS?: number;
+}
+
+export interface Row {
+  scenario: Scenario;
+  metric: Metric;
+  values: Partial<Record<ServerName, Summary>>;
+  ratios: Partial<Record<Exclude<ServerName, "hawser">, number>>;
+  /** Highest generator CPU share seen in this scenario's runs (1.0 = generator saturated). */
+  genCpuMax?: number;
+  /** Most unrelated CPU load seen during this scenario's runs. */
+  otherCpuMax?: number;
+}
+
+/** An error on one line, short enough for a table or a progress line (the JSON keeps it whole). */
+export function oneLine(text: string, max = 240): string {
+  const flat = text.replace(/\s*\n\s*/g, " | ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+export function buildRows(scenarios: readonly Scenario[], servers: readonly ServerName[], runs: readonly RunRecord[]): Row[] {
+  const rows: Row[] = [];
+  for (const scenario of scenarios) {
+    const mine = runs.filter((r) => r.scenario === scenario.id && r.ok && r.measurement);
+    const cpu = mine.map((r) => r.measurement?.genCpu).filter((x): x is number => x !== undefined && x > 0);
+    for (const metric of scenario.metrics) {
+      const values: Row["values"] = {};
+      for (const server of servers) {
+        const xs = mine
+          .filter((r) => r.server === server)
+          .map((r) => r.measurement?.[metric.key])
+          .filter((x): x is number => x !== undefined);
+        const s = summarize(xs);
+        if (s) values[server] = s;
+      }
+      const ratios: Row["ratios"] = {};
+      const hawser = values.hawser;
+      for (const other of ["ws", "bun", "raw"] as const) {
+        const base = values[other];
+        if (hawser && base && base.median > 0) ratios[other] = hawser.median / base.median;
+      }
+      const row: Row = { scenario, metric, values, ratios };
+      if (cpu.length) row.genCpuMax = Math.max(...cpu);
+      const other = mine.map((r) => r.otherCpu).filter((x): x is number => x !== undefined);
+      if (other.length) row.otherCpuMax = Math.max(...other);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+export function markdown(meta: Meta, rows: readonly Row[], runs: readonly RunRecord[]): string {
+  const servers = meta.servers;
+  const others = (["ws", "bun", "raw"] as const).filter((s) => servers.includes("hawser") && servers.includes(s));
+  const head = ["scenario", "metric", ...servers, ...others.map((o) => `hawser/${o}`), "gen CPU", "other CPU"];
+  const lines = [
+    `# hawser benchmark, ${meta.date}`,
+    "",
+    `${meta.mode} run: ${meta.rounds} round(s), ${meta.warmupS} s warmup + ${meta.durationS} s measured per run; ` +
+      `node ${meta.node}${meta.bun ? `, bun ${meta.bun}` : ""}; ${meta.cpu}; ` +
+      (meta.pinned ? "servers on CPU 0, load generator on CPU 1." : "NOT pinned (taskset or a second CPU missing)."),
+    "",
+    "Cells: median (min–max) over rounds. Ratios divide medians; ↑ higher is better, ↓ lower is better.",
+    "",
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+  ];
+  for (const row of rows) {
+    const arrow = row.metric.better === "higher" ? "↑" : "↓";
+    const cells = [
+      `(${row.scenario.id}) ${row.scenario.title}`,
+      `${row.metric.label} ${arrow}`,
+      ...servers.map((s) => formatSummary(row.values[s])),
+      ...others.map((o) => {
+        const r = row.ratios[o];
+        return r === undefined ? "–" : `${r.toFixed(2)}×`;
+      }),
+      row.genCpuMax === undefined ? "–" : row.genCpuMax.toFixed(2),
+      row.otherCpuMax === undefined ? "–" : row.otherCpuMax.toFixed(2),
+    ];
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  lines.push(
+    "",
+    "- MB/s: echoed payload bytes per second, one direction, 10^6 bytes. Latency: per-message round trip.",
+    "- RSS KiB/conn: (server VmRSS with N idle connections − VmRSS before) / N.",
+    "- deliveries/s: messages received per second summed over all broadcast receivers.",
+    "- gen CPU: most CPU seconds per second the load generator used in a measurement window (near 1.0 it, not the server, was the limit).",
+    "- other CPU: most cores' worth of unrelated work (other processes, hypervisor steal) during a run; above ~0.2 the numbers are disturbed.",
+  );
+  const disturbed = runs.filter((r) => (r.otherCpu ?? 0) > 0.2).length;
+  if (disturbed) lines.push("", `**${disturbed} of ${runs.length} runs had other work above 0.2 cores on the machine; treat their spread with care.**`);
+  const failures = runs.filter((r) => !r.ok);
+  if (failures.length) {
+    lines.push("", "## Failures", "");
+    for (const f of failures) lines.push(`- round ${f.round}, (${f.scenario}) ${f.server}: ${oneLine(f.error ?? "failed")}`);
+  }
+  if (meta.totalS !== undefined) lines.push("", `Total time: ${meta.totalS.toFixed(1)} s.`);
+  return lines.join("\n") + "\n";
+}

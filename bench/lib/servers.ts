@@ -1,0 +1,71 @@
+// The servers under test and how to start each one for a scenario.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Scenario, ScenarioKind } from "./scenarios.js";
+
+export type ServerName = "hawser" | "ws" | "bun" | "raw";
+export const SERVER_NAMES: readonly ServerName[] = ["hawser", "ws", "bun", "raw"];
+
+export interface Command {
+  file: string;
+  args: string[];
+}
+
+export interface ServerSpec {
+  name: ServerName;
+  /** Why this server cannot run at all here, or undefined when it can. */
+  unavailable(kind: ScenarioKind): string | undefined;
+  supports(scenario: Scenario): boolean;
+  command(kind: ScenarioKind, port: number, deflate: boolean): Command;
+  /** Extra load generator arguments this server needs (none for most). */
+  loadgenArgs(kind: ScenarioKind): string[];
+}
+
+export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
+  const node = process.execPath;
+  const script = (name: string): string => path.join(root, "bench", "servers", name);
+  const bun = path.join(root, "node_modules", "@oven", "bun-linux-x64-baseline", "bin", "bun");
+  const hawserCli = path.join(root, "dist", "cli.js");
+  const port = (p: number): string[] => ["--port", String(p)];
+  const deflateFlag = (on: boolean): string[] => (on ? ["--deflate"] : []);
+
+  return {
+    hawser: {
+      name: "hawser",
+      unavailable: (kind) => {
+        if (kind === "broadcast") {
+          return existsSync(path.join(root, "src", "index.ts")) ? undefined : "not built (src/index.ts missing)";
+        }
+        return existsSync(hawserCli) ? undefined : "not built (dist/cli.js missing; run npm run build)";
+      },
+      supports: () => true,
+      command: (kind, p, deflate) =>
+        kind === "broadcast"
+          ? { file: node, args: ["--import", "tsx", script("hawser-broadcast.ts"), ...port(p)] }
+          : { file: node, args: [hawserCli, "echo", ...(deflate ? [] : ["--no-deflate"]), ...port(p)] },
+      // `hawser echo` is the seed's example: it greets with "hello" and " world!" before echoing.
+      loadgenArgs: (kind) => (kind === "broadcast" ? [] : ["--greeting", "2"]),
+    },
+    ws: {
+      name: "ws",
+      unavailable: () => undefined,
+      supports: () => true,
+      command: (_kind, p, deflate) => ({ file: node, args: [script("ws-echo.mjs"), ...port(p), ...deflateFlag(deflate)] }),
+      loadgenArgs: () => [],
+    },
+    bun: {
+      name: "bun",
+      unavailable: () => (existsSync(bun) ? undefined : `Bun binary missing at ${bun}`),
+      supports: () => true,
+      command: (_kind, p, deflate) => ({ file: bun, args: [script("bun-echo.js"), ...port(p), ...deflateFlag(deflate)] }),
+      loadgenArgs: () => [],
+    },
+    raw: {
+      name: "raw",
+      unavailable: () => undefined,
+      supports: (scenario) => scenario.rawMeaningful,
+      command: (_kind, p) => ({ file: node, args: [script("raw-echo.mjs"), ...port(p)] }),
+      loadgenArgs: () => ["--raw"],
+    },
+  };
+}
