@@ -15,7 +15,9 @@ export class ReceiveQueue {
   private head = 0;
   private bytes = 0;
   private paused = false;
-  private waiters: Array<(frame: WebSocketFrame) => void> = [];
+  /** The usual case, one recv() waiting, without an array; further concurrent takers queue behind. */
+  private waiter: ((frame: WebSocketFrame) => void) | null = null;
+  private moreWaiters: Array<(frame: WebSocketFrame) => void> | null = null;
   private final: WebSocketFrame | null = null;
 
   constructor(
@@ -33,8 +35,9 @@ export class ReceiveQueue {
   }
 
   push(frame: WebSocketFrame, size: number): void {
-    const waiter = this.waiters.shift();
+    const waiter = this.waiter;
     if (waiter) {
+      this.waiter = this.moreWaiters?.shift() ?? null;
       waiter(frame);
       return;
     }
@@ -49,7 +52,10 @@ export class ReceiveQueue {
   take(): Promise<WebSocketFrame> {
     if (this.hasMessages) return Promise.resolve(this.shift());
     if (this.final) return Promise.resolve(this.final);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => {
+      if (this.waiter === null) this.waiter = resolve;
+      else (this.moreWaiters ??= []).push(resolve);
+    });
   }
 
   /** Removes and returns every buffered message. */
@@ -62,9 +68,12 @@ export class ReceiveQueue {
   /** No more messages will come: waiters and later takers get `frame`. */
   end(frame: WebSocketFrame): void {
     this.final = frame;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter(frame);
+    const first = this.waiter;
+    const more = this.moreWaiters ?? [];
+    this.waiter = null;
+    this.moreWaiters = null;
+    first?.(frame);
+    for (const waiter of more) waiter(frame);
   }
 
   private shift(): WebSocketFrame {
