@@ -22,6 +22,8 @@ const RUN_BY: Record<string, { test: string; loads: string }> = {
   "examples/echo.ts": { test: "test/server/example-echo.test.ts", loads: "examples/echo.ts" },
   // Every mount-*.ts example serves mount-handler.ts's handler.
   "examples/mount-handler.ts": { test: "test/ecosystem/mounting.test.ts", loads: "examples/mount-http.js" },
+  "examples/mount-http.ts": { test: "test/ecosystem/mounting.test.ts", loads: "examples/mount-http.js" },
+  "examples/cluster-chat.ts": { test: "test/pubsub/cluster-example.test.ts", loads: "cluster-chat" },
 };
 
 test("every marked README block is a contiguous excerpt of its example file", () => {
