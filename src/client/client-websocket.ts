@@ -120,6 +120,7 @@ export class ClientWebSocket extends WebSocket {
         closeTimeoutMs: this.config.closeTimeoutMs,
         pingIntervalMs: this.config.pingIntervalMs,
         pongTimeoutMs: this.config.pongTimeoutMs,
+        maxSendBufferBytes: this.config.maxSendBufferBytes,
         ...(codec ? { codec } : {}),
       },
       this.transportListener,

@@ -18,6 +18,8 @@ export interface ClientConfig {
   maximumReceiveBufferSize?: number;
   /** Bytes of received messages held for `waitForNextMessage()` before reading pauses. Default: `maximumMessageSize`. */
   maxBufferedBytes?: number;
+  /** Unsent bytes at which `send()` refuses messages (returns false) until the server reads. Default 16 MiB. */
+  maxSendBufferBytes?: number;
 
   /** Cookies sent in the `Cookie` header, name to value. */
   cookies?: Readonly<Record<string, string>>;
@@ -102,6 +104,7 @@ export interface ResolvedClientConfig {
   maxMessageBytes: number;
   maxFrameBytes: number;
   maxBufferedBytes: number;
+  maxSendBufferBytes: number;
   protocols: string[];
   requireProtocol: boolean;
   /** Request headers besides the handshake's own, in order. */
@@ -161,6 +164,7 @@ export function resolveClientConfig(config: ClientConfig = {}): ResolvedClientCo
     maxMessageBytes,
     maxFrameBytes: positive(config.maximumReceiveBufferSize, maxMessageBytes, "maximumReceiveBufferSize"),
     maxBufferedBytes: positive(config.maxBufferedBytes, maxMessageBytes, "maxBufferedBytes"),
+    maxSendBufferBytes: positive(config.maxSendBufferBytes, 16 * 1024 * 1024, "maxSendBufferBytes"),
     protocols: resolveProtocols(config.protocol ?? config.protocols),
     requireProtocol: config.requireProtocol === true,
     headers: resolveHeaders(config),

@@ -52,6 +52,7 @@ export async function connectHttp2(url: string | URL, options: Http2ConnectOptio
       maskSource,
       maxMessageBytes: config.maxMessageBytes,
       maxFrameBytes: config.maxFrameBytes,
+      maxSendBufferBytes: config.maxSendBufferBytes,
       closeTimeoutMs: config.closeTimeoutMs,
       pingIntervalMs: config.pingIntervalMs,
       pongTimeoutMs: config.pongTimeoutMs,

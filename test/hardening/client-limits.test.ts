@@ -161,3 +161,21 @@ test("client: sending to a server that never reads: send() refuses past the send
   }
   await clientStillWorks();
 });
+
+test("client: maxSendBufferBytes sets where send() starts refusing", async () => {
+  const server = await startRawServer((c) => {
+    c.accept();
+    c.socket.pause();
+  });
+  try {
+    const client = await connect(server.url, { perMessageDeflate: false, maxSendBufferBytes: 2 * MiB });
+    const message = Buffer.alloc(256 * 1024, 0x72);
+    let accepted = 0;
+    while (accepted < 200 && client.send(message)) accepted++;
+    assert.ok(accepted < 200, "send() said no at some point");
+    assert.ok(client.bufferedAmount <= 2 * MiB + message.length, `${mib(client.bufferedAmount)} queued past a 2 MiB limit`);
+    client.terminate();
+  } finally {
+    await server.close();
+  }
+});
