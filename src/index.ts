@@ -26,6 +26,8 @@ export {
   type RemoteDelivery,
 } from "./server/pubsub-adapter.js";
 export type { PublishOptions } from "./websocket/topics.js";
+export { setZlibConcurrency } from "./extensions/zlib-limiter.js";
+export type { PerMessageDeflateOptions } from "./extensions/deflate-negotiation.js";
 export { ClientWebSocket } from "./client/client-websocket.js";
 export { connect } from "./client/connect.js";
 export { DEFAULT_CLIENT_CONFIG, type ClientConfig, type ClientConfig as Config } from "./client/config.js";

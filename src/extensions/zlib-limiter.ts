@@ -134,3 +134,13 @@ export class ZlibLimiter {
 
 /** The limiter connections share unless given another. Tune with `defaultZlibLimiter.maxConcurrent = n`. */
 export const defaultZlibLimiter = new ZlibLimiter(10);
+
+/**
+ * Sets how many zlib jobs (compress or decompress calls) may run at once across every
+ * connection of the process (default 10). Each running job holds zlib buffers and a libuv
+ * thread (there are 4 unless UV_THREADPOOL_SIZE says otherwise); the rest wait in order, so
+ * a burst of compressing connections cannot fragment memory without bound.
+ */
+export function setZlibConcurrency(maxConcurrent: number): void {
+  defaultZlibLimiter.maxConcurrent = maxConcurrent;
+}

@@ -100,3 +100,16 @@ test("raising maxConcurrent starts waiting jobs; bad values throw", async () => 
   assert.throws(() => new ZlibLimiter(1.5), RangeError);
   assert.equal(defaultZlibLimiter.maxConcurrent, 10);
 });
+
+test("setZlibConcurrency sets the process-wide cap every connection's deflate shares", async () => {
+  const { setZlibConcurrency } = await import("../../src/index.js");
+  const { defaultZlibLimiter } = await import("../../src/extensions/zlib-limiter.js");
+  const before = defaultZlibLimiter.maxConcurrent;
+  try {
+    setZlibConcurrency(3);
+    assert.equal(defaultZlibLimiter.maxConcurrent, 3);
+    assert.throws(() => setZlibConcurrency(0), /maxConcurrent must be an integer >= 1/);
+  } finally {
+    setZlibConcurrency(before);
+  }
+});
