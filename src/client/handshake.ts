@@ -4,7 +4,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage, type 
 import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { checkServerResponse, headerText, WEBSOCKET_VERSION } from "../protocol/handshake.js";
-import type { MessageCodec } from "../transport/codec.js";
+import type { MessageCodec } from "../protocol/codec.js";
 import type { ResolvedClientConfig } from "./config.js";
 import { WebSocketHandshakeError } from "./errors.js";
 import { clientExtensions } from "./extensions.js";

@@ -4,7 +4,7 @@ import { connect as connectSession, type ClientHttp2Session, type ClientHttp2Str
 import { checkExtendedConnectResponse } from "../protocol/extended-connect.js";
 import { WEBSOCKET_VERSION } from "../protocol/handshake.js";
 import { randomMaskSource } from "../protocol/mask.js";
-import type { MessageCodec } from "../transport/codec.js";
+import type { MessageCodec } from "../protocol/codec.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import { WebSocket } from "../websocket/websocket.js";
 import { resolveClientConfig, type ClientConfig, type ResolvedClientConfig } from "./config.js";

@@ -2,7 +2,7 @@ import type { Buffer } from "node:buffer";
 import { parseExtensionOffers } from "../protocol/extension-header.js";
 import { encodeFrame } from "../protocol/frame.js";
 import type { WebSocketOpcode } from "../protocol/opcodes.js";
-import type { MessageCodec } from "./codec.js";
+import type { MessageCodec } from "../protocol/codec.js";
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 

@@ -2,54 +2,19 @@ import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { CloseCode, encodeClosePayload } from "../protocol/close.js";
-import { Connection, type ConnectionEvents, type Role } from "../protocol/connection.js";
-import type { MaskSource } from "../protocol/mask.js";
+import { Connection, type ConnectionEvents } from "../protocol/connection.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import { isValidUtf8 } from "../protocol/utf8.js";
 import { encodeFrame } from "../protocol/frame.js";
 import type { CodecError, MessageCodec } from "../protocol/codec.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
+import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
+import type { TransportListener, TransportOptions } from "./types.js";
+import { WebSocketProtocolError } from "./types.js";
 import { WriteBatcher } from "./write-batcher.js";
 
-export interface TransportLimits {
-  /** Largest message accepted (after decompression). Over it the peer gets 1009. */
-  maxMessageBytes: number;
-  /** Largest single frame accepted; defaults to maxMessageBytes. */
-  maxFrameBytes?: number;
-  /** How long to wait for the peer's close frame or TCP close before cutting the connection. */
-  closeTimeoutMs: number;
-  /** Idle time after which a ping is sent; 0 turns keepalive off. */
-  pingIntervalMs: number;
-  /** How long after a ping the peer may stay silent before the connection is declared dead (1006). */
-  pongTimeoutMs: number;
-  /**
-   * Unsent bytes at which further messages are refused (`send` returns false) until the peer
-   * reads: a slow reader costs at most this plus one message. Default 16 MiB.
-   */
-  maxSendBufferBytes?: number;
-}
-
-/** What the transport reports to the socket API above it. */
-export interface TransportListener {
-  message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer): void;
-  ping(data: Buffer): void;
-  pong(data: Buffer): void;
-  /** The peer's close frame arrived (code 1005 when it carried none). */
-  closeReceived(code: number, reason: string): void;
-  /** Something went wrong: a protocol violation, a dead peer, a socket error. Always followed by `closed`. */
-  error(error: Error): void;
-  /** The TCP connection is gone; called exactly once. */
-  closed(code: number, reason: string, wasClean: boolean): void;
-  /** The send buffer has emptied below the high-water mark after having been above it. */
-  drain(): void;
-}
-
-export interface TransportOptions extends TransportLimits {
-  role: Role;
-  maskSource?: MaskSource;
-  codec?: MessageCodec;
-}
+export { WebSocketProtocolError, type TransportLimits, type TransportListener, type TransportOptions } from "./types.js";
 
 type Pending =
   | { kind: "message"; opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary; data: Buffer; compressed: boolean }
@@ -70,23 +35,12 @@ const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
 const PAUSED_INFLATING = 1;
 const PAUSED_RECEIVER = 2;
 
-/** An error raised for a failure the peer caused, carrying the close code we sent. */
-export class WebSocketProtocolError extends Error {
-  constructor(
-    message: string,
-    readonly closeCode: number,
-  ) {
-    super(message);
-    this.name = "WebSocketProtocolError";
-  }
-}
-
 /**
  * Binds a protocol `Connection` to a TCP (or TLS) socket: reading, batched writing, message
  * order around asynchronous compression, the closing handshake's TCP teardown (RFC 6455
  * section 7.1.1), close and keepalive timers, and backpressure figures.
  */
-export class SocketTransport implements ConnectionEvents, KeepaliveMember {
+export class SocketTransport implements ConnectionEvents, KeepaliveMember, SocketEventTarget {
   readonly connection: Connection;
   private readonly batcher: WriteBatcher;
   private readonly codec: MessageCodec | null;
@@ -136,13 +90,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember {
     this.batcher = new WriteBatcher(socket);
     // Frames are already batched per tick; Nagle's algorithm would only add latency.
     if (typeof (socket as Socket).setNoDelay === "function") (socket as Socket).setNoDelay(true);
-    // Shared listener functions that find this transport on the socket: no closures per connection.
-    (socket as OwnedSocket)[kTransport] = this;
-    socket.on("data", socketOnData);
-    socket.on("end", socketOnEnd);
-    socket.on("error", socketOnError);
-    socket.on("close", socketOnClose);
-    socket.on("drain", socketOnDrain);
+    listenToSocket(socket, this);
     if (options.pingIntervalMs > 0) this.startKeepalive();
   }
 
@@ -574,28 +522,4 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember {
     if (this.keepalivePeriod > 0) leaveKeepalive(this.keepalivePeriod, this);
     this.keepalivePeriod = 0;
   }
-}
-
-const kTransport = Symbol("hawser.transport");
-
-type OwnedSocket = Duplex & { [kTransport]: SocketTransport };
-
-function socketOnData(this: OwnedSocket, chunk: Buffer): void {
-  this[kTransport].onData(chunk);
-}
-
-function socketOnEnd(this: OwnedSocket): void {
-  this[kTransport].onEnd();
-}
-
-function socketOnError(this: OwnedSocket, error: Error): void {
-  this[kTransport].onSocketError(error);
-}
-
-function socketOnClose(this: OwnedSocket): void {
-  this[kTransport].onSocketClose();
-}
-
-function socketOnDrain(this: OwnedSocket): void {
-  this[kTransport].onDrain();
 }

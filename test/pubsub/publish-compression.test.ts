@@ -8,7 +8,7 @@ import { after, describe, test } from "node:test";
 import { DeflateCodec } from "../../src/extensions/deflate-codec.js";
 import type { PerMessageDeflateOptions } from "../../src/extensions/deflate-negotiation.js";
 import { compressionShareKey } from "../../src/transport/prepared-message.js";
-import type { MessageCodec } from "../../src/transport/codec.js";
+import type { MessageCodec } from "../../src/protocol/codec.js";
 import type { WebSocket } from "../../src/websocket/websocket.js";
 import { startSocketServer, type SocketServer } from "../helpers/server.js";
 import { WsPeer } from "../helpers/ws-peer.js";

@@ -1,0 +1,55 @@
+import type { Buffer } from "node:buffer";
+import type { Role } from "../protocol/connection.js";
+import type { MaskSource } from "../protocol/mask.js";
+import type { MessageCodec } from "../protocol/codec.js";
+import type { WebSocketOpcode } from "../protocol/opcodes.js";
+
+export interface TransportLimits {
+  /** Largest message accepted (after decompression). Over it the peer gets 1009. */
+  maxMessageBytes: number;
+  /** Largest single frame accepted; defaults to maxMessageBytes. */
+  maxFrameBytes?: number;
+  /** How long to wait for the peer's close frame or TCP close before cutting the connection. */
+  closeTimeoutMs: number;
+  /** Idle time after which a ping is sent; 0 turns keepalive off. */
+  pingIntervalMs: number;
+  /** How long after a ping the peer may stay silent before the connection is declared dead (1006). */
+  pongTimeoutMs: number;
+  /**
+   * Unsent bytes at which further messages are refused (`send` returns false) until the peer
+   * reads: a slow reader costs at most this plus one message. Default 16 MiB.
+   */
+  maxSendBufferBytes?: number;
+}
+
+/** What the transport reports to the socket API above it. */
+export interface TransportListener {
+  message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer): void;
+  ping(data: Buffer): void;
+  pong(data: Buffer): void;
+  /** The peer's close frame arrived (code 1005 when it carried none). */
+  closeReceived(code: number, reason: string): void;
+  /** Something went wrong: a protocol violation, a dead peer, a socket error. Always followed by `closed`. */
+  error(error: Error): void;
+  /** The TCP connection is gone; called exactly once. */
+  closed(code: number, reason: string, wasClean: boolean): void;
+  /** The send buffer has emptied below the high-water mark after having been above it. */
+  drain(): void;
+}
+
+export interface TransportOptions extends TransportLimits {
+  role: Role;
+  maskSource?: MaskSource;
+  codec?: MessageCodec;
+}
+
+/** An error raised for a failure the peer caused, carrying the close code we sent. */
+export class WebSocketProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly closeCode: number,
+  ) {
+    super(message);
+    this.name = "WebSocketProtocolError";
+  }
+}
