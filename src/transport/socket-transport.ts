@@ -125,10 +125,12 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
    */
   send(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, payload: Buffer | string): boolean {
     if (!this.connection.canSend || this.closingQueued()) return false;
-    const codec = this.codec;
-    const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
     // A peer that does not keep up gets no more than this buffered for it (plus one message).
     if (this.bufferedAmount >= this.sendBufferLimit) return false;
+    const codec = this.codec;
+    // The common case first: nothing queued, no compression: frame and write at once.
+    if (codec === null && this.outgoing.length === 0) return this.writeData(opcode, payload, null);
+    const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
     if (codec && length >= codec.threshold) {
       const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
       const compressed = codec.compress(bytes);
