@@ -1,4 +1,4 @@
-import { headerText, isToken, splitHeaderList, WEBSOCKET_VERSION, type HeaderMap } from "./handshake.js";
+import { checkServerSelection, checkVersionAndProtocols, headerText, type HandshakeRefusal, type HeaderMap } from "./handshake.js";
 
 /**
  * WebSockets over HTTP/2 (RFC 8441): the opening handshake is an "extended CONNECT" request,
@@ -20,9 +20,7 @@ export interface ExtendedConnectRequest {
   extensions: string;
 }
 
-export type ExtendedConnectCheck =
-  | ({ ok: true } & ExtendedConnectRequest)
-  | { ok: false; status: number; message: string; headers?: Record<string, string> };
+export type ExtendedConnectCheck = ({ ok: true } & ExtendedConnectRequest) | HandshakeRefusal;
 
 /** Checks an extended CONNECT request (RFC 8441 section 5) and says what a bad one is answered with. */
 export function checkExtendedConnectRequest(headers: HeaderMap): ExtendedConnectCheck {
@@ -33,25 +31,8 @@ export function checkExtendedConnectRequest(headers: HeaderMap): ExtendedConnect
   if (headerText(headers[":path"]) === "" || headerText(headers[":scheme"]) === "") {
     return { ok: false, status: 400, message: "An extended CONNECT needs :scheme and :path (RFC 8441 section 4)." };
   }
-  const version = headerText(headers["sec-websocket-version"]).trim();
-  if (version !== WEBSOCKET_VERSION) {
-    // RFC 6455 section 4.4, which RFC 8441 section 5 keeps: name the version we speak.
-    return {
-      ok: false,
-      status: 426,
-      message: `Unsupported sec-websocket-version '${version}': this server speaks version 13.`,
-      headers: { "sec-websocket-version": WEBSOCKET_VERSION },
-    };
-  }
-  const protocols = splitHeaderList(headers["sec-websocket-protocol"]);
-  const seen = new Set<string>();
-  for (const protocol of protocols) {
-    if (!isToken(protocol) || seen.has(protocol)) {
-      return { ok: false, status: 400, message: "Invalid sec-websocket-protocol: expected distinct tokens." };
-    }
-    seen.add(protocol);
-  }
-  return { ok: true, protocols, extensions: headerText(headers["sec-websocket-extensions"]) };
+  // RFC 8441 section 5 keeps RFC 6455's version and subprotocol rules, without the key.
+  return checkVersionAndProtocols(headers, "sec-websocket-version");
 }
 
 /** The response headers of an accepted extended CONNECT: 200 instead of 101 (RFC 8441 section 5). */
@@ -69,11 +50,5 @@ export function checkExtendedConnectResponse(
   offeredProtocols: readonly string[],
 ): { ok: true; protocol: string; extensions: string } | { ok: false; message: string } {
   if (status < 200 || status > 299) return { ok: false, message: `Expected HTTP 200 to the extended CONNECT, got ${status}.` };
-  const protocolList = splitHeaderList(headers["sec-websocket-protocol"]);
-  if (protocolList.length > 1) return { ok: false, message: "Server selected more than one subprotocol." };
-  const protocol = protocolList[0] ?? "";
-  if (protocol !== "" && !offeredProtocols.includes(protocol)) {
-    return { ok: false, message: `Server selected subprotocol '${protocol}', which was not offered.` };
-  }
-  return { ok: true, protocol, extensions: headerText(headers["sec-websocket-extensions"]) };
+  return checkServerSelection(headers, offeredProtocols);
 }

@@ -68,9 +68,7 @@ export interface UpgradeRequest {
   extensions: string;
 }
 
-export type UpgradeCheck =
-  | ({ ok: true } & UpgradeRequest)
-  | { ok: false; status: number; message: string; headers?: Record<string, string> };
+export type UpgradeCheck = ({ ok: true } & UpgradeRequest) | HandshakeRefusal;
 
 /** Checks an opening handshake request (section 4.2.1) and says what HTTP answer a bad one gets. */
 export function checkUpgradeRequest(method: string | undefined, headers: HeaderMap): UpgradeCheck {
@@ -83,20 +81,35 @@ export function checkUpgradeRequest(method: string | undefined, headers: HeaderM
   if (!headerHasToken(headers["connection"], "upgrade")) {
     return { ok: false, status: 400, message: "Missing or invalid Connection header: expected 'Upgrade'." };
   }
-  const version = headerText(headers["sec-websocket-version"]).trim();
-  if (version !== WEBSOCKET_VERSION) {
-    // Section 4.4: answer with the versions we do support.
-    return {
-      ok: false,
-      status: 426,
-      message: `Unsupported Sec-WebSocket-Version '${version}': this server speaks version 13.`,
-      headers: { "Sec-WebSocket-Version": WEBSOCKET_VERSION },
-    };
-  }
+  const offers = checkVersionAndProtocols(headers, "Sec-WebSocket-Version");
+  if (!offers.ok) return offers;
   const keyValue = headers["sec-websocket-key"];
   const key = typeof keyValue === "string" ? keyValue.trim() : "";
   if (!isValidClientKey(key)) {
     return { ok: false, status: 400, message: "Missing or invalid Sec-WebSocket-Key: expected base64 of 16 bytes." };
+  }
+  return { ok: true, key, protocols: offers.protocols, extensions: offers.extensions };
+}
+
+export type HandshakeRefusal = { ok: false; status: number; message: string; headers?: Record<string, string> };
+
+/**
+ * What RFC 6455 section 4.2.1 and RFC 8441 section 5 check alike: version 13 (another version
+ * gets 426 naming ours, section 4.4) and the offered subprotocols, distinct tokens (item 10).
+ * `versionHeader` is how the 426 names the header: HTTP/2 wants lower-case names.
+ */
+export function checkVersionAndProtocols(
+  headers: HeaderMap,
+  versionHeader: string,
+): HandshakeRefusal | { ok: true; protocols: string[]; extensions: string } {
+  const version = headerText(headers["sec-websocket-version"]).trim();
+  if (version !== WEBSOCKET_VERSION) {
+    return {
+      ok: false,
+      status: 426,
+      message: `Unsupported ${versionHeader} '${version}': this server speaks version 13.`,
+      headers: { [versionHeader]: WEBSOCKET_VERSION },
+    };
   }
   const protocols = splitHeaderList(headers["sec-websocket-protocol"]);
   const seen = new Set<string>();
@@ -106,7 +119,7 @@ export function checkUpgradeRequest(method: string | undefined, headers: HeaderM
     }
     seen.add(protocol);
   }
-  return { ok: true, key, protocols, extensions: headerText(headers["sec-websocket-extensions"]) };
+  return { ok: true, protocols, extensions: headerText(headers["sec-websocket-extensions"]) };
 }
 
 /** The 101 answer to an accepted handshake (section 4.2.2). */
@@ -161,6 +174,14 @@ export function checkServerResponse(
   if (!headerHasToken(headers["connection"], "upgrade")) return { ok: false, message: "Server response lacks 'Connection: Upgrade'." };
   const accept = headerText(headers["sec-websocket-accept"]).trim();
   if (accept !== computeAcceptKey(key)) return { ok: false, message: "Server sent a wrong Sec-WebSocket-Accept." };
+  return checkServerSelection(headers, offeredProtocols);
+}
+
+/**
+ * What a client checks of any server answer, over HTTP/1.1 or HTTP/2 (RFC 6455 section 4.1,
+ * RFC 8441 section 5): at most one subprotocol, and only one that was offered.
+ */
+export function checkServerSelection(headers: HeaderMap, offeredProtocols: readonly string[]): ServerResponseCheck {
   const protocolList = splitHeaderList(headers["sec-websocket-protocol"]);
   if (protocolList.length > 1) return { ok: false, message: "Server selected more than one subprotocol." };
   const protocol = protocolList[0] ?? "";
