@@ -1,9 +1,10 @@
 import { Buffer } from "node:buffer";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import type { PreparedMessage } from "../transport/prepared-message.js";
-import type { SocketTransport, TransportListener } from "../transport/socket-transport.js";
+import type { SocketTransport } from "../transport/socket-transport.js";
 import { CloseEvent, WebSocketFrame } from "./frame.js";
 import { ReceiveQueue } from "./receive-queue.js";
+import { SocketListener } from "./socket-listener.js";
 import type { PublishOptions, SocketTopics } from "./topics.js";
 
 export type WebSocketData = string | Uint8Array | ArrayBuffer;
@@ -353,40 +354,6 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
 for (const [name, value] of Object.entries(ReadyState)) {
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
-}
-
-/**
- * What the transport reports to, and the receive buffer's flow control: one small object per
- * socket with its methods on the prototype, rather than a closure per event.
- */
-class SocketListener implements TransportListener {
-  constructor(private readonly socket: WebSocket) {}
-
-  message(opcode: number, data: Buffer): void {
-    this.socket.onTransportMessage(opcode, data);
-  }
-  ping(data: Buffer): void {
-    this.socket.callUser(this.socket.onping, data);
-  }
-  pong(data: Buffer): void {
-    this.socket.callUser(this.socket.onpong, data);
-  }
-  closeReceived(): void {}
-  error(error: Error): void {
-    this.socket.callUser(this.socket.onerror, error);
-  }
-  closed(code: number, reason: string, wasClean: boolean): void {
-    this.socket.onTransportClosed(code, reason, wasClean);
-  }
-  drain(): void {
-    this.socket.onTransportDrain();
-  }
-  pause(): void {
-    this.socket.setReceiverPaused(true);
-  }
-  resume(): void {
-    this.socket.setReceiverPaused(false);
-  }
 }
 
 const EMPTY = new Uint8Array(0);
