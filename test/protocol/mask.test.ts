@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyMask, randomMaskSource } from "../../src/protocol/mask.js";
+import { applyMask, copyMasked, randomMaskSource } from "../../src/protocol/mask.js";
+import { maskSimd } from "../../src/protocol/mask-simd.js";
 
 /** Section 5.3, literally: transformed-octet-i = original-octet-i XOR masking-key-octet-(i MOD 4). */
 function naiveMask(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {
@@ -25,6 +26,37 @@ test("applyMask equals the naive section 5.3 XOR for every offset 0-3, length 0-
         assert.deepEqual(backing.subarray(alignment + length), original.subarray(alignment + length), "bytes after the view untouched");
       }
     }
+  }
+});
+
+test("the WebAssembly SIMD path is available on this Node and equals the naive XOR past its 64 KiB slices", () => {
+  assert.ok(maskSimd !== null, "Node 20 runs WebAssembly SIMD; without it large payloads mask 3x slower");
+  for (const length of [1023, 1024, 1025, 4099, 65535, 65536, 65537, 131072 + 77]) {
+    for (const alignment of [0, 1, 3]) {
+      for (const offset of [0, 1, 2, 3, 6]) {
+        const backing = new Uint8Array(alignment + length + 8);
+        for (let i = 0; i < backing.length; i++) backing[i] = (i * 31 + (i >> 8)) & 0xff;
+        const original = Uint8Array.from(backing);
+        const view = backing.subarray(alignment, alignment + length);
+        const expected = naiveMask(view, KEY, offset);
+        applyMask(view, KEY, offset);
+        assert.deepEqual(view, expected, `length ${length}, alignment ${alignment}, offset ${offset}`);
+        assert.deepEqual(backing.subarray(alignment + length), original.subarray(alignment + length), "bytes after the view untouched");
+        assert.deepEqual(backing.subarray(0, alignment), original.subarray(0, alignment), "bytes before the view untouched");
+      }
+    }
+  }
+});
+
+test("copyMasked writes the masked copy into the target and leaves the source as it was", () => {
+  for (const length of [0, 5, 1000, 70000]) {
+    const source = Uint8Array.from({ length }, (_, i) => (i * 7) & 0xff);
+    const before = Uint8Array.from(source);
+    const target = new Uint8Array(length + 4).fill(0xee);
+    copyMasked(source, target, KEY, 3);
+    assert.deepEqual(target.subarray(0, length), naiveMask(before, KEY, 3), `length ${length}`);
+    assert.deepEqual(target.subarray(length), Uint8Array.of(0xee, 0xee, 0xee, 0xee), "nothing written past the copy");
+    assert.deepEqual(source, before);
   }
 });
 
