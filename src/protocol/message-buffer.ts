@@ -39,6 +39,13 @@ export class MessageBuffer {
 
   private addPiece(piece: Buffer): void {
     this.total += piece.length;
+    // Pieces that are consecutive views of one buffer (a large frame the parser assembled)
+    // are joined as a view, so `take()` has nothing to copy.
+    const last = this.block === null ? this.pieces[this.pieces.length - 1] : undefined;
+    if (last !== undefined && last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+      this.pieces[this.pieces.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + piece.length);
+      return;
+    }
     if (piece.length >= SMALL_PIECE) {
       this.sealBlock();
       this.pieces.push(piece);

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
-import { applyMask } from "./mask.js";
+import { applyMask, copyMasked } from "./mask.js";
 import { isControlOpcode, isKnownOpcode } from "./opcodes.js";
 import { CloseCode } from "./close.js";
 
@@ -25,6 +25,9 @@ export interface ParserOptions {
   maxFrameBytes: number;
 }
 
+/** Masked data frames from this size on are unmasked into one buffer as they arrive. */
+const ASSEMBLE_FROM = 256 * 1024;
+
 const enum State {
   Header,
   Payload,
@@ -44,6 +47,8 @@ export class FrameParser {
   private header: FrameHeader | null = null;
   private payloadRemaining = 0;
   private payloadOffset = 0;
+  /** The unmasked payload of a large data frame being received (see `unmask`). */
+  private assembly: Buffer | null = null;
   /** Pieces of a control frame payload that arrived split. */
   private controlPieces: Buffer[] = [];
   private paused = false;
@@ -63,6 +68,7 @@ export class FrameParser {
   stop(): void {
     this.state = State.Stopped;
     this.controlPieces = [];
+    this.assembly = null;
     this.heldInput = [];
   }
 
@@ -211,7 +217,7 @@ export class FrameParser {
 
   private payloadPiece(piece: Buffer): boolean {
     const header = this.header!;
-    if (header.mask) applyMask(piece, header.mask, this.payloadOffset);
+    if (header.mask) piece = this.unmask(piece, header, header.mask);
     this.payloadOffset += piece.length;
     this.payloadRemaining -= piece.length;
     if (isControlOpcode(header.opcode)) {
@@ -222,6 +228,25 @@ export class FrameParser {
     }
     if (this.payloadRemaining === 0) this.endFrame();
     return this.state !== State.Stopped;
+  }
+
+  /**
+   * Unmasks a piece of payload. The pieces of a large data frame are unmasked straight into
+   * one buffer for the frame, each while it is still in cache from the read, so the message
+   * needs no second pass to be joined. The buffer is allocated (not filled) when the frame
+   * starts; its pages become resident only as the peer's bytes arrive and are written.
+   */
+  private unmask(piece: Buffer, header: FrameHeader, mask: Uint8Array): Buffer {
+    const offset = this.payloadOffset;
+    if (header.payloadLength < ASSEMBLE_FROM || piece.length === header.payloadLength || header.rsv1 || isControlOpcode(header.opcode)) {
+      applyMask(piece, mask, offset);
+      return piece;
+    }
+    if (offset === 0) this.assembly = Buffer.allocUnsafe(header.payloadLength);
+    const target = this.assembly!.subarray(offset, offset + piece.length);
+    copyMasked(piece, target, mask, offset);
+    if (offset + piece.length === header.payloadLength) this.assembly = null;
+    return target;
   }
 
   private endFrame(): void {
