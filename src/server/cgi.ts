@@ -52,8 +52,8 @@ export class Cgi {
   readonly headers: IncomingHttpHeaders;
   /** The HTTP version the request came with: "1.1", or "2.0" for an HTTP/2 stream. */
   readonly httpVersion: string;
-  /** The peer's address. */
-  readonly remoteAddress: string;
+  /** Read on first use: asking a socket for its address caches about 100 bytes on it. */
+  private readonly peer: { readonly remoteAddress?: string | undefined };
   private acceptedSocket: WebSocket | null = null;
 
   // Dropped by acceptWebsocket(): a server may hold thousands of accepted sockets whose
@@ -75,7 +75,12 @@ export class Cgi {
     this.queryString = queryStart === -1 ? "" : this.requestUri.slice(queryStart + 1);
     this.headers = request.headers;
     this.httpVersion = request.httpVersion;
-    this.remoteAddress = request.socket.remoteAddress ?? "";
+    this.peer = request.socket;
+  }
+
+  /** The peer's address. */
+  get remoteAddress(): string {
+    return this.peer.remoteAddress ?? "";
   }
 
   /**

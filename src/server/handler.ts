@@ -72,16 +72,20 @@ export class HandlerHost {
     tcp.on("error", ignoreError);
     const responder = new RawSocketResponder(tcp);
     if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
-    const timer = setTimeout(() => responder.fail(408, "The WebSocket handshake took too long."), this.handshakeTimeoutMs);
+    const timer = setTimeout(failSlowHandshake, this.handshakeTimeoutMs, responder);
     timer.unref();
-    tcp.once("close", () => clearTimeout(timer));
+    const onClose = (): void => clearTimeout(timer);
+    tcp.once("close", onClose);
     const cgi = new Cgi(req, responder, {
       socket: tcp,
       head,
       responder,
       settings: this.acceptSettings,
+      // Leaves nothing of the handshake on the socket: a listener kept here would hold the
+      // timer, the responder and its headers for the socket's whole life (about 400 bytes).
       onAccept: () => {
         clearTimeout(timer);
+        tcp.off("close", onClose);
         tcp.off("error", ignoreError);
       },
     });
@@ -98,9 +102,10 @@ export class HandlerHost {
     const stream = req.stream;
     // Until a WebSocket owns the stream, a reset must not become an uncaught 'error'.
     stream.on("error", ignoreError);
-    const timer = setTimeout(() => responder.fail(408, "The WebSocket handshake took too long."), this.handshakeTimeoutMs);
+    const timer = setTimeout(failSlowHandshake, this.handshakeTimeoutMs, responder);
     timer.unref();
-    stream.once("close", () => clearTimeout(timer));
+    const onClose = (): void => clearTimeout(timer);
+    stream.once("close", onClose);
     const cgi = new Cgi(req, responder, {
       kind: "http2",
       stream,
@@ -108,6 +113,7 @@ export class HandlerHost {
       settings: this.acceptSettings,
       onAccept: () => {
         clearTimeout(timer);
+        stream.off("close", onClose);
         stream.off("error", ignoreError);
       },
     });
@@ -192,4 +198,8 @@ function ignoreError(): void {}
 
 function deflateOptions(setting: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions {
   return typeof setting === "object" ? setting : {};
+}
+
+function failSlowHandshake(responder: Responder): void {
+  responder.fail(408, "The WebSocket handshake took too long.");
 }
