@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { isSharedEmpty, sharedEmpty } from "./empty.js";
 
 /** Pieces smaller than this are copied together instead of kept as separate slices. */
 const SMALL_PIECE = 4096;
@@ -13,7 +14,7 @@ const BLOCK_SIZE = 16 * 1024;
 export class MessageBuffer {
   /** A message that arrived as one piece is handed over as it is: the common, zero-copy case. */
   private only: Buffer | null = null;
-  private pieces: Buffer[] = [];
+  private pieces: Buffer[] = sharedEmpty();
   private block: Buffer | null = null;
   private blockUsed = 0;
   private total = 0;
@@ -48,7 +49,7 @@ export class MessageBuffer {
     }
     if (piece.length >= SMALL_PIECE) {
       this.sealBlock();
-      this.pieces.push(piece);
+      this.pushPiece(piece);
       return;
     }
     if (this.block === null || this.blockUsed + piece.length > this.block.length) {
@@ -78,15 +79,20 @@ export class MessageBuffer {
 
   clear(): void {
     this.only = null;
-    this.pieces = [];
+    this.pieces = sharedEmpty();
     this.block = null;
     this.blockUsed = 0;
     this.total = 0;
   }
 
   private sealBlock(): void {
-    if (this.block !== null && this.blockUsed > 0) this.pieces.push(this.block.subarray(0, this.blockUsed));
+    if (this.block !== null && this.blockUsed > 0) this.pushPiece(this.block.subarray(0, this.blockUsed));
     this.block = null;
     this.blockUsed = 0;
+  }
+
+  private pushPiece(piece: Buffer): void {
+    if (isSharedEmpty(this.pieces)) this.pieces = [];
+    this.pieces.push(piece);
   }
 }

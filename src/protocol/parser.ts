@@ -2,6 +2,7 @@ import { Buffer } from "node:buffer";
 import { MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
 import { applyMask, copyMasked } from "./mask.js";
 import { isControlOpcode, isKnownOpcode } from "./opcodes.js";
+import { isSharedEmpty, sharedEmpty } from "./empty.js";
 import { CloseCode } from "./close.js";
 
 /** What the parser reports. Data payloads come in pieces as they arrive; control payloads whole. */
@@ -50,10 +51,10 @@ export class FrameParser {
   /** The unmasked payload of a large data frame being received (see `unmask`). */
   private assembly: Buffer | null = null;
   /** Pieces of a control frame payload that arrived split. */
-  private controlPieces: Buffer[] = [];
+  private controlPieces: Buffer[] = sharedEmpty();
   private paused = false;
   /** Input that arrived or was left over while paused, in order. */
-  private heldInput: Buffer[] = [];
+  private heldInput: Buffer[] = sharedEmpty();
 
   constructor(
     private readonly sink: FrameSink,
@@ -67,9 +68,9 @@ export class FrameParser {
   /** Stops parsing; further input is ignored (after a close frame or a failure). */
   stop(): void {
     this.state = State.Stopped;
-    this.controlPieces = [];
+    this.controlPieces = sharedEmpty();
     this.assembly = null;
-    this.heldInput = [];
+    this.heldInput = sharedEmpty();
   }
 
   get stopped(): boolean {
@@ -79,7 +80,7 @@ export class FrameParser {
   /** Feeds received bytes. The chunk may be unmasked in place. */
   push(chunk: Buffer): void {
     if (this.paused || this.heldInput.length > 0) {
-      this.heldInput.push(chunk);
+      this.holdInput(chunk);
       return;
     }
     this.parse(chunk);
@@ -104,6 +105,12 @@ export class FrameParser {
     while (!this.paused && this.state !== State.Stopped && this.heldInput.length > 0) {
       this.parse(this.heldInput.shift()!);
     }
+    if (this.heldInput.length === 0) this.heldInput = sharedEmpty();
+  }
+
+  private holdInput(chunk: Buffer): void {
+    if (isSharedEmpty(this.heldInput)) this.heldInput = [];
+    this.heldInput.push(chunk);
   }
 
   private parse(chunk: Buffer): void {
@@ -111,7 +118,8 @@ export class FrameParser {
     const length = chunk.length;
     while (pos < length) {
       if (this.paused) {
-        this.heldInput.unshift(chunk.subarray(pos));
+        if (isSharedEmpty(this.heldInput)) this.heldInput = [];
+        this.heldInput.unshift(chunk.subarray(pos)); // ahead of input held after it
         return;
       }
       if (this.state === State.Header) {
@@ -221,6 +229,7 @@ export class FrameParser {
     this.payloadOffset += piece.length;
     this.payloadRemaining -= piece.length;
     if (isControlOpcode(header.opcode)) {
+      if (isSharedEmpty(this.controlPieces)) this.controlPieces = [];
       this.controlPieces.push(piece);
     } else if (piece.length > 0 && !this.sink.dataPayload(piece)) {
       this.stop();
@@ -256,7 +265,7 @@ export class FrameParser {
     let keepGoing: boolean;
     if (isControlOpcode(header.opcode)) {
       const pieces = this.controlPieces;
-      this.controlPieces = [];
+      this.controlPieces = sharedEmpty();
       const payload = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
       keepGoing = this.sink.controlFrame(header, payload);
     } else {

@@ -13,6 +13,7 @@ import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
 import type { TransportListener, TransportOptions } from "./types.js";
 import { WebSocketProtocolError } from "./types.js";
 import { WriteBatcher } from "./write-batcher.js";
+import { isSharedEmpty, sharedEmpty } from "../protocol/empty.js";
 
 export { WebSocketProtocolError, type TransportLimits, type TransportListener, type TransportOptions } from "./types.js";
 
@@ -45,10 +46,10 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   private readonly batcher: WriteBatcher;
   private readonly codec: MessageCodec | null;
   /** Received events waiting behind a message still being decompressed, in arrival order. */
-  private readonly incoming: Pending[] = [];
+  private incoming: Pending[] = sharedEmpty();
   private inflating = false;
   /** Messages waiting behind one still being compressed, in send order. */
-  private readonly outgoing: Outgoing[] = [];
+  private outgoing: Outgoing[] = sharedEmpty();
   private outgoingBytes = 0;
   private closeTimer: NodeJS.Timeout | null = null;
   /** The keepalive wheel this transport ticks on (0: none). */
@@ -221,6 +222,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   }
 
   private enqueue(entry: Outgoing, length: number): void {
+    if (isSharedEmpty(this.outgoing)) this.outgoing = [];
     this.outgoing.push(entry);
     this.outgoingBytes += length;
     if (this.outgoing.length === 1) void this.flushOutgoing();
@@ -230,7 +232,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     while (this.outgoing.length > 0) {
       const entry = this.outgoing[0]!;
       if (entry.kind === "close") {
-        this.outgoing.length = 0;
+        this.outgoing = sharedEmpty();
         this.outgoingBytes = 0;
         this.sendClose(entry.code, entry.reason);
         return;
@@ -244,13 +246,13 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
         try {
           compressed = await entry.compressed;
         } catch (error) {
-          this.outgoing.length = 0;
+          this.outgoing = sharedEmpty();
           this.outgoingBytes = 0;
           this.failLocally(error as Error);
           return;
         }
       }
-      this.outgoing.shift();
+      this.outgoing = withoutHead(this.outgoing);
       this.outgoingBytes -= typeof entry.payload === "string" ? Buffer.byteLength(entry.payload) : entry.payload.length;
       if (this.finished) return;
       this.writeData(entry.opcode, entry.payload, compressed);
@@ -265,13 +267,13 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
       try {
         frames = encodeFrame(message.opcode, await this.codec!.compress(message.payload), true, true, null);
       } catch (error) {
-        this.outgoing.length = 0;
+        this.outgoing = sharedEmpty();
         this.outgoingBytes = 0;
         this.failLocally(error as Error);
         return false;
       }
     }
-    this.outgoing.shift();
+    this.outgoing = withoutHead(this.outgoing);
     this.outgoingBytes -= message.payload.length;
     if (this.finished) return false;
     if (this.connection.canSend) this.batcher.write(frames);
@@ -348,13 +350,14 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   failed(code: number, message: string): void {
     this.lastError = this.lastError ?? new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code);
-    this.incoming.length = 0;
+    this.incoming = sharedEmpty();
     this.endAfterFlush();
   }
 
   // --- receiving ---------------------------------------------------------------------------
 
   private queueIncoming(entry: Pending): void {
+    if (isSharedEmpty(this.incoming)) this.incoming = [];
     this.incoming.push(entry);
     if (!this.inflating) void this.drainIncoming();
   }
@@ -380,12 +383,12 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
           this.connection.fail(CloseCode.invalidPayload, "text message is not valid UTF-8");
           break;
         }
-        this.incoming.shift();
+        this.incoming = withoutHead(this.incoming);
         this.listener.message(entry.opcode, data);
         // The core held everything behind this message until now (RFC 7692 section 6.2).
         this.connection.resumeReceiving();
       } else {
-        this.incoming.shift();
+        this.incoming = withoutHead(this.incoming);
         this.deliver(entry);
       }
     }
@@ -441,7 +444,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     this.clearCloseTimer();
     this.stopKeepalive();
     this.connection.transportClosed();
-    this.outgoing.length = 0;
+    this.outgoing = sharedEmpty();
     this.outgoingBytes = 0;
     // Messages that arrived before the end may still be inflating (the peer's close frame and
     // FIN often come in the same read): deliver them first; drainIncoming then finishes.
@@ -453,7 +456,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.finished) return;
     this.finished = true;
     this.codec?.close();
-    this.incoming.length = 0;
+    this.incoming = sharedEmpty();
     const connection = this.connection;
     if (this.lastError) this.listener.error(this.lastError);
     const peer = connection.receivedClose;
@@ -524,4 +527,14 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.keepalivePeriod > 0) leaveKeepalive(this.keepalivePeriod, this);
     this.keepalivePeriod = 0;
   }
+}
+
+/**
+ * The queue without its first entry: the shared empty array once nothing is left (and as it
+ * was when the queue had meanwhile been abandoned, by a close while an await was pending).
+ */
+function withoutHead<T>(queue: T[]): T[] {
+  if (queue.length <= 1) return sharedEmpty();
+  queue.shift();
+  return queue;
 }

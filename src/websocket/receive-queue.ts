@@ -1,3 +1,4 @@
+import { isSharedEmpty, sharedEmpty } from "../protocol/empty.js";
 import type { WebSocketFrame } from "./frame.js";
 
 interface FlowControl {
@@ -11,7 +12,7 @@ interface FlowControl {
  * is returned to every taker.
  */
 export class ReceiveQueue {
-  private readonly items: Array<WebSocketFrame | undefined> = [];
+  private items: Array<WebSocketFrame | undefined> = sharedEmpty();
   private head = 0;
   private bytes = 0;
   private paused = false;
@@ -41,6 +42,7 @@ export class ReceiveQueue {
       waiter(frame);
       return;
     }
+    if (isSharedEmpty(this.items)) this.items = [];
     this.items.push(frame);
     this.bytes += size;
     if (!this.paused && this.bytes > this.maxBufferedBytes) {
@@ -82,7 +84,7 @@ export class ReceiveQueue {
     this.head++;
     this.bytes -= frame.data.length;
     if (this.head === this.items.length) {
-      this.items.length = 0;
+      this.items = sharedEmpty();
       this.head = 0;
     }
     if (this.paused && this.bytes <= this.maxBufferedBytes / 2) {

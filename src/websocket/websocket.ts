@@ -53,7 +53,8 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   private transport: SocketTransport | null = null;
   private topicHub: SocketTopics | null = null;
-  private readonly queue: ReceiveQueue;
+  private queueRef: ReceiveQueue | null = null;
+  private readonly maxBufferedBytes: number;
   private pullUsed = false;
   private closeEvent: CloseEvent | null = null;
   // Created only when asked for: an idle server holds thousands of sockets, so each field and
@@ -70,7 +71,17 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   constructor(options: { maxBufferedBytes: number }) {
     this.transportListener = new SocketListener(this);
-    this.queue = new ReceiveQueue(options.maxBufferedBytes, this.transportListener);
+    this.maxBufferedBytes = options.maxBufferedBytes;
+  }
+
+  /** Made when first needed: a socket served only through handlers never has one. */
+  private get queue(): ReceiveQueue {
+    if (this.queueRef === null) {
+      this.queueRef = new ReceiveQueue(this.maxBufferedBytes, this.transportListener);
+      const ended = this.closeEvent;
+      if (ended) this.queueRef.end(WebSocketFrame.closeFrame(ended.code, ended.reason, ended.wasClean));
+    }
+    return this.queueRef;
   }
 
   /** Resolves with the close event once the connection has ended, however it ended. */
@@ -288,7 +299,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   /** Messages that waited for a handler go to the first one set, unless `recv()` took over. */
   private handOverBuffered(): void {
-    if (this.pullUsed || !this.hasMessageHandler() || !this.queue.hasMessages) return;
+    if (this.pullUsed || !this.hasMessageHandler() || this.queueRef === null || !this.queueRef.hasMessages) return;
     queueMicrotask(() => {
       if (this.pullUsed || !this.hasMessageHandler()) return;
       for (const frame of this.queue.takeMessages()) this.dispatch(frame.opcode, frame.data);
@@ -301,7 +312,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     this.closeEvent = event;
     this.topicHub?.socketClosed(this);
     this.closeObserver?.(this);
-    this.queue.end(WebSocketFrame.closeFrame(code, reason, wasClean));
+    this.queueRef?.end(WebSocketFrame.closeFrame(code, reason, wasClean));
     this.onTransportDrain();
     this.callUser(this.onclose, event);
     this.resolveClosed?.(event);
