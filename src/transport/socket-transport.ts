@@ -417,7 +417,12 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   /** @internal */
   onData(chunk: Buffer): void {
     this.receivedSinceTick = true;
-    this.connection.receive(chunk);
+    const held = this.batcher.hold();
+    try {
+      this.connection.receive(chunk);
+    } finally {
+      if (held) this.batcher.release();
+    }
   }
 
   /** @internal */

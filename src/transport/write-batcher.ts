@@ -8,6 +8,8 @@ import type { Duplex } from "node:stream";
  */
 export class WriteBatcher {
   private corked = false;
+  /** Between `hold()` and `release()`: writes wait for the release instead of the next tick. */
+  private batching = false;
 
   constructor(private readonly socket: Duplex) {}
 
@@ -17,9 +19,25 @@ export class WriteBatcher {
     if (!this.corked) {
       this.corked = true;
       socket.cork();
-      process.nextTick(uncorkBatcher, this);
+      if (!this.batching) process.nextTick(uncorkBatcher, this);
     }
     for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
+  }
+
+  /**
+   * Holds writes until `release()`: the transport holds them while it handles one read, so
+   * the replies to every message in the read go out in one writev, without waiting a tick.
+   * Returns false when already holding (the caller then must not release).
+   */
+  hold(): boolean {
+    if (this.batching) return false;
+    this.batching = true;
+    return true;
+  }
+
+  release(): void {
+    this.batching = false;
+    if (this.corked) this.uncork();
   }
 
   /** Hands everything written so far to the socket now. */
