@@ -7,10 +7,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { rotate, runNodeLoadgen, type NodeRun, type ServerCommand } from "./lib/node-loadgen.js";
 import { canPin, killRunning } from "./lib/proc.js";
 import { formatNumber, formatSummary, summarize, type Summary } from "./lib/stats.js";
+import { parseRoundOptions } from "./lib/round-options.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SERVER: ServerCommand = {
@@ -43,22 +43,10 @@ const USAGE = `usage: npm run bench:client -- [--quick] [--rounds N] [--warmup S
   --quick      3 rounds, 0.3 s warmup + 1 s measured per run (under 40 s)
   default      3 rounds, 1 s warmup + 4 s measured per run (about 1.5 minutes)`;
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    rounds: { type: "string" },
-    warmup: { type: "string" },
-    duration: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
+const { rounds, warmupS, durationS } = parseRoundOptions(USAGE, {
+  quick: { rounds: 3, warmupS: 0.3, durationS: 1 },
+  full: { rounds: 3, warmupS: 1, durationS: 4 },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const rounds = Number(values.rounds ?? 3);
-const warmupS = Number(values.warmup ?? (values.quick ? 0.3 : 1));
-const durationS = Number(values.duration ?? (values.quick ? 1 : 4));
 
 interface Figures {
   msgsPerSec: number;

@@ -7,10 +7,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { rotate, runNodeLoadgen, type NodeRun, type ServerCommand } from "./lib/node-loadgen.js";
 import { canPin, killRunning } from "./lib/proc.js";
 import { formatNumber, formatSummary, summarize, type Summary } from "./lib/stats.js";
+import { parseRoundOptions } from "./lib/round-options.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -54,22 +54,10 @@ const USAGE = `usage: npm run bench:deflate -- [--quick] [--rounds N] [--warmup 
   --quick      1 round, 0.5 s warmup + 1.5 s measured per run (under 40 s)
   default      3 rounds, 1 s warmup + 4 s measured per run (about 2.5 minutes)`;
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    rounds: { type: "string" },
-    warmup: { type: "string" },
-    duration: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
+const { rounds, warmupS, durationS } = parseRoundOptions(USAGE, {
+  quick: { rounds: 1, warmupS: 0.5, durationS: 1.5 },
+  full: { rounds: 3, warmupS: 1, durationS: 4 },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
-const warmupS = Number(values.warmup ?? (values.quick ? 0.5 : 1));
-const durationS = Number(values.duration ?? (values.quick ? 1.5 : 4));
 
 // Per-run figures derived from the generator's window.
 interface Figures {
