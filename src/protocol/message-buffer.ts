@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { isSharedEmpty, sharedEmpty } from "./empty.js";
+import { appended, sharedEmpty } from "./empty.js";
 
 /** Pieces smaller than this are copied together instead of kept as separate slices. */
 const SMALL_PIECE = 4096;
@@ -49,7 +49,7 @@ export class MessageBuffer {
     }
     if (piece.length >= SMALL_PIECE) {
       this.sealBlock();
-      this.pushPiece(piece);
+      this.pieces = appended(this.pieces, piece);
       return;
     }
     if (this.block === null || this.blockUsed + piece.length > this.block.length) {
@@ -86,13 +86,8 @@ export class MessageBuffer {
   }
 
   private sealBlock(): void {
-    if (this.block !== null && this.blockUsed > 0) this.pushPiece(this.block.subarray(0, this.blockUsed));
+    if (this.block !== null && this.blockUsed > 0) this.pieces = appended(this.pieces, this.block.subarray(0, this.blockUsed));
     this.block = null;
     this.blockUsed = 0;
-  }
-
-  private pushPiece(piece: Buffer): void {
-    if (isSharedEmpty(this.pieces)) this.pieces = [];
-    this.pieces.push(piece);
   }
 }

@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
 import { applyMask, copyMasked } from "./mask.js";
 import { isControlOpcode, isKnownOpcode } from "./opcodes.js";
-import { isSharedEmpty, sharedEmpty } from "./empty.js";
+import { appended, sharedEmpty } from "./empty.js";
 import { CloseCode } from "./close.js";
 
 /** What the parser reports. Data payloads come in pieces as they arrive; control payloads whole. */
@@ -80,7 +80,7 @@ export class FrameParser {
   /** Feeds received bytes. The chunk may be unmasked in place. */
   push(chunk: Buffer): void {
     if (this.paused || this.heldInput.length > 0) {
-      this.holdInput(chunk);
+      this.heldInput = appended(this.heldInput, chunk);
       return;
     }
     this.parse(chunk);
@@ -108,18 +108,12 @@ export class FrameParser {
     if (this.heldInput.length === 0) this.heldInput = sharedEmpty();
   }
 
-  private holdInput(chunk: Buffer): void {
-    if (isSharedEmpty(this.heldInput)) this.heldInput = [];
-    this.heldInput.push(chunk);
-  }
-
   private parse(chunk: Buffer): void {
     let pos = 0;
     const length = chunk.length;
     while (pos < length) {
       if (this.paused) {
-        if (isSharedEmpty(this.heldInput)) this.heldInput = [];
-        this.heldInput.unshift(chunk.subarray(pos)); // ahead of input held after it
+        this.heldInput = [chunk.subarray(pos), ...this.heldInput]; // ahead of input held after it
         return;
       }
       if (this.state === State.Header) {
@@ -229,8 +223,7 @@ export class FrameParser {
     this.payloadOffset += piece.length;
     this.payloadRemaining -= piece.length;
     if (isControlOpcode(header.opcode)) {
-      if (isSharedEmpty(this.controlPieces)) this.controlPieces = [];
-      this.controlPieces.push(piece);
+      this.controlPieces = appended(this.controlPieces, piece);
     } else if (piece.length > 0 && !this.sink.dataPayload(piece)) {
       this.stop();
       return false;

@@ -13,7 +13,7 @@ import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
 import type { TransportListener, TransportOptions } from "./types.js";
 import { WebSocketProtocolError } from "./types.js";
 import { WriteBatcher } from "./write-batcher.js";
-import { isSharedEmpty, sharedEmpty } from "../protocol/empty.js";
+import { appended, sharedEmpty, withoutHead } from "../protocol/empty.js";
 
 export { WebSocketProtocolError, type TransportLimits, type TransportListener, type TransportOptions } from "./types.js";
 
@@ -222,8 +222,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   }
 
   private enqueue(entry: Outgoing, length: number): void {
-    if (isSharedEmpty(this.outgoing)) this.outgoing = [];
-    this.outgoing.push(entry);
+    this.outgoing = appended(this.outgoing, entry);
     this.outgoingBytes += length;
     if (this.outgoing.length === 1) void this.flushOutgoing();
   }
@@ -357,8 +356,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   // --- receiving ---------------------------------------------------------------------------
 
   private queueIncoming(entry: Pending): void {
-    if (isSharedEmpty(this.incoming)) this.incoming = [];
-    this.incoming.push(entry);
+    this.incoming = appended(this.incoming, entry);
     if (!this.inflating) void this.drainIncoming();
   }
 
@@ -532,14 +530,4 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.keepalivePeriod > 0) leaveKeepalive(this.keepalivePeriod, this);
     this.keepalivePeriod = 0;
   }
-}
-
-/**
- * The queue without its first entry: the shared empty array once nothing is left (and as it
- * was when the queue had meanwhile been abandoned, by a close while an await was pending).
- */
-function withoutHead<T>(queue: T[]): T[] {
-  if (queue.length <= 1) return sharedEmpty();
-  queue.shift();
-  return queue;
 }

@@ -1,4 +1,4 @@
-import { isSharedEmpty, sharedEmpty } from "../protocol/empty.js";
+import { appended, sharedEmpty } from "../protocol/empty.js";
 import type { WebSocketFrame } from "./frame.js";
 
 interface FlowControl {
@@ -42,8 +42,7 @@ export class ReceiveQueue {
       waiter(frame);
       return;
     }
-    if (isSharedEmpty(this.items)) this.items = [];
-    this.items.push(frame);
+    this.items = appended(this.items, frame);
     this.bytes += size;
     if (!this.paused && this.bytes > this.maxBufferedBytes) {
       this.paused = true;
