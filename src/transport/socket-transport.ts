@@ -4,28 +4,17 @@ import type { Duplex } from "node:stream";
 import { CloseCode, encodeClosePayload } from "../protocol/close.js";
 import { Connection, type ConnectionEvents } from "../protocol/connection.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
-import { isValidUtf8 } from "../protocol/utf8.js";
-import { encodeFrame } from "../protocol/frame.js";
-import type { CodecError, MessageCodec } from "../protocol/codec.js";
+import type { MessageCodec } from "../protocol/codec.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
 import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
 import type { TransportListener, TransportOptions } from "./types.js";
 import { WebSocketProtocolError } from "./types.js";
 import { WriteBatcher } from "./write-batcher.js";
-import { appended, sharedEmpty, withoutHead } from "../protocol/empty.js";
+import { payloadLength, SendQueue, type SendQueueSink } from "./send-queue.js";
+import { DeliveryQueue, type DeliveryQueueOwner } from "./delivery-queue.js";
 
 export { WebSocketProtocolError, type TransportLimits, type TransportListener, type TransportOptions } from "./types.js";
-
-type Pending =
-  | { kind: "message"; opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary; data: Buffer; compressed: boolean }
-  | { kind: "ping" | "pong"; data: Buffer }
-  | { kind: "close"; code: number; reason: string };
-
-type Outgoing =
-  | { kind: "data"; opcode: number; payload: Buffer | string; compressed: Promise<Buffer> | null }
-  | { kind: "prepared"; message: PreparedMessage; shared: Promise<Buffer[] | null> | null }
-  | { kind: "close"; code: number | undefined; reason: string };
 
 function compressedLimit(limit: number): number {
   return limit + Math.ceil(limit / 1000) + 1024;
@@ -41,23 +30,22 @@ const PAUSED_RECEIVER = 2;
  * order around asynchronous compression, the closing handshake's TCP teardown (RFC 6455
  * section 7.1.1), close and keepalive timers, and backpressure figures.
  */
-export class SocketTransport implements ConnectionEvents, KeepaliveMember, SocketEventTarget {
+export class SocketTransport implements ConnectionEvents, KeepaliveMember, SocketEventTarget, SendQueueSink, DeliveryQueueOwner {
   readonly connection: Connection;
   private readonly batcher: WriteBatcher;
   private readonly codec: MessageCodec | null;
-  /** Received events waiting behind a message still being decompressed, in arrival order. */
-  private incoming: Pending[] = sharedEmpty();
-  private inflating = false;
-  /** Messages waiting behind one still being compressed, in send order. */
-  private outgoing: Outgoing[] = sharedEmpty();
-  private outgoingBytes = 0;
+  /** Received events waiting behind a message being decompressed; made at the first one. */
+  private delivery: DeliveryQueue | null = null;
+  /** Messages waiting behind one being compressed; made when a message first has to wait. */
+  private sendQueue: SendQueue | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
   /** The keepalive wheel this transport ticks on (0: none). */
   private keepalivePeriod = 0;
   private receivedSinceTick = true;
   private pingOutstanding = false;
   private pingSentAt = 0;
-  private finished = false;
+  /** @internal The end was reported to the listener. */
+  finished = false;
   /** The TCP connection has ended; `finished` follows once queued messages are delivered. */
   private socketClosed = false;
   private lastError: Error | null = null;
@@ -110,7 +98,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   /** Bytes accepted by send() but not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.socket.writableLength + this.outgoingBytes;
+    return this.socket.writableLength + (this.sendQueue === null ? 0 : this.sendQueue.bytes);
   }
 
   /** The send buffer's high-water mark, from the socket. */
@@ -128,23 +116,14 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (!this.connection.canSend || this.closingQueued()) return false;
     // A peer that does not keep up gets no more than this buffered for it (plus one message).
     if (this.bufferedAmount >= this.sendBufferLimit) return false;
+    // The common case first: nothing waiting, nothing to compress: frame and write at once.
     const codec = this.codec;
-    // The common case first: nothing queued, no compression: frame and write at once.
-    if (codec === null && this.outgoing.length === 0) return this.writeData(opcode, payload, null);
-    const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
-    if (codec && length >= codec.threshold) {
-      const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
-      const compressed = codec.compress(bytes);
-      // Rejections are handled when this entry reaches the head of the queue.
-      compressed.catch(() => undefined);
-      this.enqueue({ kind: "data", opcode, payload: bytes, compressed }, length);
+    if (this.nothingWaiting() && (codec === null || payloadLength(payload) < codec.threshold)) {
+      this.writeData(opcode, payload, null);
       return true;
     }
-    if (this.outgoing.length > 0) {
-      this.enqueue({ kind: "data", opcode, payload, compressed: null }, length);
-      return true;
-    }
-    return this.writeData(opcode, payload, null);
+    this.queue().send(opcode, payload);
+    return true;
   }
 
   /**
@@ -155,24 +134,21 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   sendPrepared(message: PreparedMessage): boolean {
     const codec = this.codec;
     // The common case, kept short: it runs once per subscriber per publish.
-    if (codec === null && this.outgoing.length === 0) {
+    if (codec === null && this.nothingWaiting()) {
       if (!this.connection.canSend || this.socket.writableLength >= this.sendBufferLimit) return false;
       this.batcher.write(message.frames);
       return true;
     }
     if (!this.connection.canSend || this.closingQueued() || this.bufferedAmount >= this.sendBufferLimit) return false;
-    const length = message.payload.length;
-    if (codec && length >= codec.threshold) {
+    if (codec && message.payload.length >= codec.threshold) {
       const shared = message.compressedFrames(codec);
       if (shared === null) return this.send(message.opcode, message.payload);
-      this.enqueue({ kind: "prepared", message, shared }, length);
-      return true;
+      this.queue().sendPrepared(message, shared);
+    } else if (this.nothingWaiting()) {
+      this.batcher.write(message.frames);
+    } else {
+      this.queue().sendPrepared(message, null);
     }
-    if (this.outgoing.length > 0) {
-      this.enqueue({ kind: "prepared", message, shared: null }, length);
-      return true;
-    }
-    this.batcher.write(message.frames);
     return true;
   }
 
@@ -189,10 +165,10 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   /** Starts the closing handshake after every message already sent (section 7.1.2). */
   close(code: number | undefined, reason: string): void {
     if (this.finished || this.closingQueued()) return;
-    if (this.outgoing.length > 0) {
+    if (!this.nothingWaiting()) {
       // Validate now, so a bad code throws to the caller even when the close must wait.
       encodeClosePayload(code, reason);
-      this.enqueue({ kind: "close", code, reason }, 0);
+      this.sendQueue!.close(code, reason);
       return;
     }
     this.sendClose(code, reason);
@@ -217,82 +193,38 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   }
 
   private closingQueued(): boolean {
-    const count = this.outgoing.length;
-    return count > 0 && this.outgoing[count - 1]!.kind === "close";
+    return this.sendQueue !== null && this.sendQueue.closing;
   }
 
-  private enqueue(entry: Outgoing, length: number): void {
-    this.outgoing = appended(this.outgoing, entry);
-    this.outgoingBytes += length;
-    if (this.outgoing.length === 1) void this.flushOutgoing();
+  private nothingWaiting(): boolean {
+    return this.sendQueue === null || this.sendQueue.isEmpty;
   }
 
-  private async flushOutgoing(): Promise<void> {
-    while (this.outgoing.length > 0) {
-      const entry = this.outgoing[0]!;
-      if (entry.kind === "close") {
-        this.outgoing = sharedEmpty();
-        this.outgoingBytes = 0;
-        this.sendClose(entry.code, entry.reason);
-        return;
-      }
-      if (entry.kind === "prepared") {
-        if (!(await this.flushPrepared(entry.message, entry.shared))) return;
-        continue;
-      }
-      let compressed: Buffer | null = null;
-      if (entry.compressed) {
-        try {
-          compressed = await entry.compressed;
-        } catch (error) {
-          this.outgoing = sharedEmpty();
-          this.outgoingBytes = 0;
-          this.failLocally(error as Error);
-          return;
-        }
-      }
-      this.outgoing = withoutHead(this.outgoing);
-      this.outgoingBytes -= typeof entry.payload === "string" ? Buffer.byteLength(entry.payload) : entry.payload.length;
-      if (this.finished) return;
-      this.writeData(entry.opcode, entry.payload, compressed);
-    }
+  private queue(): SendQueue {
+    return (this.sendQueue ??= new SendQueue(this.codec, this));
   }
 
-  /** Writes the queue's head, a prepared message; false when the queue was abandoned. */
-  private async flushPrepared(message: PreparedMessage, shared: Promise<Buffer[] | null> | null): Promise<boolean> {
-    let frames = shared ? await shared : message.frames;
-    if (frames === null) {
-      // The shared compression failed on another connection: compress here instead.
-      try {
-        frames = encodeFrame(message.opcode, await this.codec!.compress(message.payload), true, true, null);
-      } catch (error) {
-        this.outgoing = sharedEmpty();
-        this.outgoingBytes = 0;
-        this.failLocally(error as Error);
-        return false;
-      }
-    }
-    this.outgoing = withoutHead(this.outgoing);
-    this.outgoingBytes -= message.payload.length;
-    if (this.finished) return false;
+  /** @internal */
+  writeData(opcode: number, payload: Buffer | string, compressed: Buffer | null): void {
+    if (compressed) this.connection.sendFrame(opcode, compressed, true, true);
+    else if (typeof payload === "string") this.connection.sendText(payload);
+    else this.connection.sendFrame(opcode, payload, true, false);
+  }
+
+  /** @internal */
+  writeFrames(frames: Buffer[]): void {
     if (this.connection.canSend) this.batcher.write(frames);
-    return true;
   }
 
-  private writeData(opcode: number, payload: Buffer | string, compressed: Buffer | null): boolean {
-    if (compressed) return this.connection.sendFrame(opcode, compressed, true, true);
-    if (typeof payload === "string") return this.connection.sendText(payload);
-    return this.connection.sendFrame(opcode, payload, true, false);
-  }
-
-  private sendClose(code: number | undefined, reason: string): void {
+  /** @internal */
+  sendClose(code: number | undefined, reason: string): void {
     const wasOpen = this.connection.canSend;
     this.connection.close(code, reason);
     if (wasOpen) this.armCloseTimer();
   }
 
-  /** A failure on our side (compression broke): fail the connection with 1011. */
-  private failLocally(error: Error): void {
+  /** @internal A failure on our side (compression broke): fail the connection with 1011. */
+  failLocally(error: Error): void {
     this.lastError = error;
     this.connection.fail(CloseCode.internalError, error.message);
   }
@@ -313,26 +245,32 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   }
 
   message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer, compressed: boolean): void {
-    if (!compressed && this.incoming.length === 0) {
-      this.listener.message(opcode, data);
+    const delivery = this.delivery;
+    if (delivery === null || delivery.isEmpty) {
+      if (!compressed) {
+        this.listener.message(opcode, data);
+        return;
+      }
+      // Only a connection with a codec receives compressed messages (the core checks RSV1).
+      (this.delivery ??= new DeliveryQueue(this.codec!, this.options.maxMessageBytes, this.listener, this)).message(opcode, data, true);
       return;
     }
-    this.queueIncoming({ kind: "message", opcode, data, compressed });
+    delivery.message(opcode, data, compressed);
   }
 
   ping(data: Buffer): void {
-    if (this.incoming.length > 0) this.queueIncoming({ kind: "ping", data });
+    if (this.delivery !== null && !this.delivery.isEmpty) this.delivery.control("ping", data);
     else this.listener.ping(data);
   }
 
   pong(data: Buffer): void {
     this.pingOutstanding = false;
-    if (this.incoming.length > 0) this.queueIncoming({ kind: "pong", data });
+    if (this.delivery !== null && !this.delivery.isEmpty) this.delivery.control("pong", data);
     else this.listener.pong(data);
   }
 
   closeReceived(code: number, reason: string): void {
-    if (this.incoming.length > 0) this.queueIncoming({ kind: "close", code, reason });
+    if (this.delivery !== null && !this.delivery.isEmpty) this.delivery.closeReceived(code, reason);
     else this.listener.closeReceived(code, reason);
   }
 
@@ -349,67 +287,20 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   failed(code: number, message: string): void {
     this.lastError = this.lastError ?? new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code);
-    this.incoming = sharedEmpty();
+    this.delivery?.abandon();
     this.endAfterFlush();
   }
 
   // --- receiving ---------------------------------------------------------------------------
 
-  private queueIncoming(entry: Pending): void {
-    this.incoming = appended(this.incoming, entry);
-    if (!this.inflating) void this.drainIncoming();
+  /** @internal */
+  pauseForInflate(paused: boolean): void {
+    this.setReadPaused(PAUSED_INFLATING, paused);
   }
 
-  /** Delivers queued events in order, decompressing messages one at a time. */
-  private async drainIncoming(): Promise<void> {
-    this.inflating = true;
-    // Stop reading while we catch up, so a peer cannot pile up work (backpressure).
-    this.setReadPaused(PAUSED_INFLATING, true);
-    while (this.incoming.length > 0 && !this.finished) {
-      const entry = this.incoming[0]!;
-      if (entry.kind === "message" && entry.compressed) {
-        let data: Buffer;
-        try {
-          data = await this.codec!.decompress(entry.data, this.options.maxMessageBytes);
-        } catch (error) {
-          const codecError = error as CodecError;
-          this.connection.fail(codecError.closeCode ?? CloseCode.invalidPayload, codecError.message);
-          break;
-        }
-        if (this.finished || this.incoming[0] !== entry) break;
-        if (entry.opcode === WebSocketOpcode.text && !isValidUtf8(data)) {
-          this.connection.fail(CloseCode.invalidPayload, "text message is not valid UTF-8");
-          break;
-        }
-        this.incoming = withoutHead(this.incoming);
-        this.listener.message(entry.opcode, data);
-        // The core held everything behind this message until now (RFC 7692 section 6.2).
-        this.connection.resumeReceiving();
-      } else {
-        this.incoming = withoutHead(this.incoming);
-        this.deliver(entry);
-      }
-    }
-    this.inflating = false;
-    this.setReadPaused(PAUSED_INFLATING, false);
+  /** @internal */
+  deliveryDrained(): void {
     if (this.socketClosed) this.finish();
-  }
-
-  private deliver(entry: Pending): void {
-    switch (entry.kind) {
-      case "message":
-        this.listener.message(entry.opcode, entry.data);
-        break;
-      case "ping":
-        this.listener.ping(entry.data);
-        break;
-      case "pong":
-        this.listener.pong(entry.data);
-        break;
-      case "close":
-        this.listener.closeReceived(entry.code, entry.reason);
-        break;
-    }
   }
 
   /** @internal */
@@ -447,11 +338,10 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     this.clearCloseTimer();
     this.stopKeepalive();
     this.connection.transportClosed();
-    this.outgoing = sharedEmpty();
-    this.outgoingBytes = 0;
+    this.sendQueue?.abandon();
     // Messages that arrived before the end may still be inflating (the peer's close frame and
-    // FIN often come in the same read): deliver them first; drainIncoming then finishes.
-    if (!this.inflating) this.finish();
+    // FIN often come in the same read): deliver them first; the delivery queue then finishes.
+    if (this.delivery === null || !this.delivery.delivering) this.finish();
   }
 
   /** Reports the end to the listener, once every message received before it was delivered. */
@@ -459,7 +349,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.finished) return;
     this.finished = true;
     this.codec?.close();
-    this.incoming = sharedEmpty();
+    this.delivery?.abandon();
     const connection = this.connection;
     if (this.lastError) this.listener.error(this.lastError);
     const peer = connection.receivedClose;
@@ -505,8 +395,8 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
    * Sends a ping after `pingIntervalMs` without traffic from the peer, and declares the peer
    * dead when `pongTimeoutMs` pass after that ping with nothing received (a peer that vanished
    * without a FIN, RFC 6455 section 5.5.2's intended use of ping).
+   * @internal
    */
-  /** @internal */
   keepaliveTick(now: number): void {
     if (this.receivedSinceTick) {
       this.receivedSinceTick = false;
