@@ -1,4 +1,6 @@
+import { Buffer } from "node:buffer";
 import { isToken } from "../protocol/handshake.js";
+import { clampUnsignedShort, toUsvString } from "./web-events.js";
 
 /**
  * The WHATWG WebSocket constructor's checks on its arguments (WebSockets Standard, "new
@@ -53,4 +55,38 @@ export function parseWebSocketProtocols(input: unknown): string[] {
     seen.add(protocol);
   }
   return list;
+}
+
+/**
+ * `close(code, reason)`'s checks (WebSockets Standard, "close(code, reason)" steps 1-2): the
+ * code must be 1000 or 3000-4999 ("InvalidAccessError"), the reason at most 123 bytes of
+ * UTF-8 ("SyntaxError"). `argumentCount` is the caller's `arguments.length`.
+ */
+export function parseCloseArguments(argumentCount: number, code: unknown, reason: unknown): { code: number | undefined; reason: string } {
+  // Trailing undefined arguments count as absent; an undefined code before a reason is 0.
+  const args = [code, reason];
+  let present = Math.min(argumentCount, 2);
+  while (present > 0 && args[present - 1] === undefined) present--;
+  let closeCode: number | undefined;
+  if (present >= 1) {
+    closeCode = clampUnsignedShort(code);
+    if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
+      throw new DOMException(
+        `Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
+        "InvalidAccessError",
+      );
+    }
+  }
+  let closeReason = "";
+  if (present >= 2) {
+    closeReason = toUsvString(reason);
+    const length = Buffer.byteLength(closeReason);
+    if (length > 123) {
+      throw new DOMException(
+        `Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes (it is ${length}).`,
+        "SyntaxError",
+      );
+    }
+  }
+  return { code: closeCode, reason: closeReason };
 }

@@ -5,8 +5,8 @@ import type { WebSocketMessageEvent } from "../websocket/websocket.js";
 import { ClientWebSocket } from "./client-websocket.js";
 import { WebSocketHandshakeError } from "./errors.js";
 import type { ClientConfig } from "./config.js";
-import { parseWebSocketProtocols, parseWebSocketUrl } from "./web-arguments.js";
-import { clampUnsignedShort, CloseEvent, toUsvString } from "./web-events.js";
+import { parseCloseArguments, parseWebSocketProtocols, parseWebSocketUrl } from "./web-arguments.js";
+import { CloseEvent, toUsvString } from "./web-events.js";
 
 /** How binary messages are handed to `message` listeners: the browser's two, and Node's Buffer. */
 export type BinaryType = "blob" | "arraybuffer" | "nodebuffer";
@@ -198,30 +198,7 @@ export class WebSocket extends EventTarget {
    * ("SyntaxError"). Without a code, the close frame carries no status code.
    */
   close(code?: number, reason?: string): void {
-    // Trailing undefined arguments count as absent; an undefined code before a reason is 0.
-    let present = arguments.length;
-    while (present > 0 && arguments[present - 1] === undefined) present--;
-    let closeCode: number | undefined;
-    if (present >= 1) {
-      closeCode = clampUnsignedShort(code);
-      if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
-        throw new DOMException(
-          `Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
-          "InvalidAccessError",
-        );
-      }
-    }
-    let closeReason = "";
-    if (present >= 2) {
-      closeReason = toUsvString(reason);
-      const length = Buffer.byteLength(closeReason);
-      if (length > 123) {
-        throw new DOMException(
-          `Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes (it is ${length}).`,
-          "SyntaxError",
-        );
-      }
-    }
+    const { code: closeCode, reason: closeReason } = parseCloseArguments(arguments.length, code, reason);
     const state = this.readyState;
     if (state === ReadyState.CLOSING || state === ReadyState.CLOSED) return;
     this.#state = ReadyState.CLOSING;
