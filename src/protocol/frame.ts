@@ -10,7 +10,10 @@ export interface FrameHeader {
   opcode: number;
   masked: boolean;
   payloadLength: number;
-  /** The 4-byte masking key, or null for an unmasked frame. */
+  /**
+   * The 4-byte masking key, or null for an unmasked frame. The parser reuses the array for
+   * the next frame: read it while this frame is being parsed, never keep it.
+   */
   mask: Uint8Array | null;
 }
 

@@ -46,6 +46,8 @@ export class FrameParser {
   private headerScratchBytes: Uint8Array | null = null;
   private headerHave = 0;
   private header: FrameHeader | null = null;
+  /** The current frame's masking key (see `beginFrame`); allocated on first need. */
+  private maskKey: Uint8Array | null = null;
   private payloadRemaining = 0;
   private payloadOffset = 0;
   /** The unmasked payload of a large data frame being received (see `unmask`). */
@@ -137,7 +139,7 @@ export class FrameParser {
     if (this.headerHave > 0 || available < 2) {
       // Slow path: the header is split across chunks; gather it in the scratch buffer.
       for (;;) {
-        const need = this.headerHave < 2 ? 2 : headerSize(this.headerScratch);
+        const need = this.headerHave < 2 ? 2 : headerSizeAt(this.headerScratch, 0);
         if (this.headerHave >= need) break;
         if (pos >= chunk.length) return pos;
         const copy = Math.min(need - this.headerHave, chunk.length - pos);
@@ -149,7 +151,7 @@ export class FrameParser {
       start = 0;
       this.headerHave = 0;
     } else {
-      const full = headerSize(chunk.subarray(pos, pos + 2));
+      const full = headerSizeAt(chunk, pos);
       if (available < full) {
         this.headerScratch.set(chunk.subarray(pos), 0);
         this.headerHave = available;
@@ -181,7 +183,16 @@ export class FrameParser {
       if (high >= 0x200000) return this.fail(CloseCode.messageTooBig, "frame length beyond 2^53 bytes");
       payloadLength = high * 0x100000000 + low;
     }
-    const mask = masked ? Uint8Array.of(bytes[p]!, bytes[p + 1]!, bytes[p + 2]!, bytes[p + 3]!) : null;
+    let mask: Uint8Array | null = null;
+    if (masked) {
+      // One key array per parser, refilled for each frame: a frame's key is used only while
+      // that frame is parsed, and a typed array per frame is a cost small messages notice.
+      mask = this.maskKey ??= new Uint8Array(4);
+      mask[0] = bytes[p]!;
+      mask[1] = bytes[p + 1]!;
+      mask[2] = bytes[p + 2]!;
+      mask[3] = bytes[p + 3]!;
+    }
     const header: FrameHeader = {
       fin: (b0 & 0x80) !== 0,
       rsv1: (b0 & 0x40) !== 0,
@@ -273,9 +284,10 @@ export class FrameParser {
   }
 }
 
-/** Header size from its first two bytes. */
-function headerSize(firstTwo: Uint8Array): number {
-  const lengthCode = firstTwo[1]! & 0x7f;
+/** Header size from its first two bytes, at `bytes[at]`. */
+function headerSizeAt(bytes: Uint8Array, at: number): number {
+  const second = bytes[at + 1]!;
+  const lengthCode = second & 0x7f;
   const lengthBytes = lengthCode === 126 ? 2 : lengthCode === 127 ? 8 : 0;
-  return 2 + lengthBytes + ((firstTwo[1]! & 0x80) !== 0 ? 4 : 0);
+  return 2 + lengthBytes + ((second & 0x80) !== 0 ? 4 : 0);
 }

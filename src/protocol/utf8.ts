@@ -34,7 +34,7 @@ export class Utf8Validator {
     }
     if (i === length) return true;
     const end = completeCharactersEnd(bytes, i);
-    if (end > i && !isUtf8(bytes.subarray(i, end))) return false;
+    if (end > i && !isUtf8(i === 0 && end === length ? bytes : bytes.subarray(i, end))) return false;
     for (let p = end; p < length; p++) if (!this.step(bytes[p]!)) return false;
     return true;
   }

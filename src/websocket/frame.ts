@@ -22,7 +22,7 @@ export class WebSocketFrame {
 
   /** The payload as text (decoded once, on first use). */
   get textData(): string {
-    if (this.text === undefined) this.text = this.data.toString("utf8");
+    if (this.text === undefined) this.text = this.data.toString();
     return this.text;
   }
 

@@ -290,11 +290,11 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   private dispatch(opcode: number, data: Buffer): void {
     const isBinary = opcode === WebSocketOpcode.binary;
     if (this.messageHandler) {
-      const payload = isBinary ? data : data.toString("utf8");
+      const payload = isBinary ? data : data.toString();
       this.callUser(this.messageHandler, { type: "message", data: payload, isBinary });
     }
     if (isBinary) this.callUser(this.binaryHandler, data);
-    else if (this.textHandler) this.callUser(this.textHandler, data.toString("utf8"));
+    else if (this.textHandler) this.callUser(this.textHandler, data.toString());
   }
 
   /** Messages that waited for a handler go to the first one set, unless `recv()` took over. */
