@@ -98,7 +98,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   /** Bytes accepted by send() but not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.socket.writableLength + (this.sendQueue === null ? 0 : this.sendQueue.bytes);
+    return this.socket.writableLength + this.batcher.bytes + (this.sendQueue === null ? 0 : this.sendQueue.bytes);
   }
 
   /** The send buffer's high-water mark, from the socket. */
@@ -135,7 +135,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     const codec = this.codec;
     // The common case, kept short: it runs once per subscriber per publish.
     if (codec === null && this.nothingWaiting()) {
-      if (!this.connection.canSend || this.socket.writableLength >= this.sendBufferLimit) return false;
+      if (!this.connection.canSend || this.socket.writableLength + this.batcher.bytes >= this.sendBufferLimit) return false;
       this.batcher.write(message.frames);
       return true;
     }
@@ -241,7 +241,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
    * peer that never reads cannot grow our send buffer.
    */
   isWriteBacklogged(): boolean {
-    return this.socket.writableLength > this.sendBufferLimit;
+    return this.socket.writableLength + this.batcher.bytes > this.sendBufferLimit;
   }
 
   message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer, compressed: boolean): void {
@@ -317,7 +317,9 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   /** @internal */
   onEnd(): void {
     // The peer closed its sending side. After the closing handshake this is the expected end;
-    // otherwise the connection is simply gone (1006 will be reported on close).
+    // otherwise the connection is simply gone (1006 will be reported on close). What was
+    // written before goes out first.
+    this.batcher.flush();
     this.socket.end();
   }
 

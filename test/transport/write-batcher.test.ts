@@ -1,0 +1,78 @@
+// WriteBatcher: how frames written in one read or one tick reach the socket.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { Writable } from "node:stream";
+import { WriteBatcher } from "../../src/transport/write-batcher.js";
+
+/** A socket stand-in that records each write and writev it is given. */
+function recordingSocket() {
+  const calls: { kind: "write" | "writev"; chunks: Buffer[] }[] = [];
+  const socket = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      calls.push({ kind: "write", chunks: [chunk] });
+      callback();
+    },
+    writev(entries, callback) {
+      calls.push({ kind: "writev", chunks: entries.map((e) => e.chunk as Buffer) });
+      callback();
+    },
+  });
+  const bytes = (): string => Buffer.concat(calls.flatMap((c) => c.chunks)).toString();
+  return { socket, calls, bytes };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+
+test("small frames written during a read leave in one write, in order, at the release", () => {
+  const { socket, calls, bytes } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  assert.equal(batcher.hold(), true);
+  assert.equal(batcher.hold(), false, "a nested hold must not release");
+  for (let i = 0; i < 16; i++) batcher.write([Buffer.from(`<${i}>`)]);
+  assert.equal(calls.length, 0);
+  assert.equal(batcher.bytes, 10 * 3 + 6 * 4, "held bytes are counted for bufferedAmount");
+  batcher.release();
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.kind, "write");
+  assert.equal(bytes(), Array.from({ length: 16 }, (_, i) => `<${i}>`).join(""));
+  assert.equal(batcher.bytes, 0);
+});
+
+test("frames written outside a read leave together on the next tick", async () => {
+  const { socket, calls, bytes } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  batcher.write([Buffer.from("a")]);
+  batcher.write([Buffer.from("b"), Buffer.from("c")]);
+  assert.equal(calls.length, 0);
+  await tick();
+  assert.deepEqual(calls.map((c) => c.kind), ["write"]);
+  assert.equal(bytes(), "abc");
+});
+
+test("a large batch goes out as one writev of the frames as they are, without a copy", () => {
+  const { socket, calls } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  const big = Buffer.alloc(64 * 1024, 1);
+  const head = Buffer.from([0x82, 127]);
+  batcher.hold();
+  batcher.write([head, big]);
+  batcher.write([Buffer.from("tail")]);
+  batcher.release();
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.kind, "writev");
+  assert.equal(calls[0]!.chunks[1], big, "the payload is handed over, not copied");
+  assert.equal(calls[0]!.chunks[2]!.toString(), "tail");
+});
+
+test("nothing is written to a socket that has ended; flush() before end() sends what waited", () => {
+  const { socket, calls, bytes } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  batcher.write([Buffer.from("last words")]);
+  batcher.flush();
+  socket.end();
+  batcher.write([Buffer.from("too late")]);
+  batcher.flush();
+  assert.equal(bytes(), "last words");
+  assert.equal(calls.length, 1);
+});
