@@ -26,6 +26,7 @@ export {
   type RemoteDelivery,
 } from "./server/pubsub-adapter.js";
 export type { PublishOptions } from "./websocket/topics.js";
+export type { SendOptions } from "./websocket/message-data.js";
 export { setZlibConcurrency } from "./extensions/zlib-limiter.js";
 export type { PerMessageDeflateOptions } from "./extensions/deflate-negotiation.js";
 export { ClientWebSocket } from "./client/client-websocket.js";

@@ -20,10 +20,11 @@ export function echoHandler(allowedOrigin?: string): Handler {
       websocket.send(" world!");
       // The seed loops on recv() (as examples/echo.ts does); the event face is the faster one for
       // a server under load: the echo is written in the same batch as the read that brought the
-      // message, and the message is garbage as soon as its echo is out. The peer's close is
-      // answered by the library either way.
+      // message, and the message is garbage as soon as its echo is out. Forwarding the bytes as
+      // received skips decoding text only to encode it again. The peer's close is answered by
+      // the library either way.
       websocket.onmessage = (event) => {
-        websocket.send(event.data);
+        websocket.send(event.rawData, { binary: event.isBinary });
       };
     } else {
       cgi.write(BROWSER_HINT, true);
@@ -42,6 +43,6 @@ export const autobahnEchoHandler: Handler = (cgi: Cgi) => {
   }
   const websocket = cgi.acceptWebsocket();
   websocket.onmessage = (event) => {
-    websocket.send(event.data);
+    websocket.send(event.rawData, { binary: event.isBinary });
   };
 };

@@ -1,10 +1,10 @@
 import { Buffer } from "node:buffer";
 import { CloseCode } from "../protocol/close.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
-import { isValidUtf8 } from "../protocol/utf8.js";
 import { PreparedMessage } from "../transport/prepared-message.js";
 import type { PublishOptions, SocketTopics } from "../websocket/topics.js";
 import type { WebSocket, WebSocketData } from "../websocket/websocket.js";
+import { bytesOf, requireUtf8 } from "../websocket/message-data.js";
 import { MemoryAdapter, type PubSubAdapter } from "./pubsub-adapter.js";
 
 export interface PubSubOptions {
@@ -246,18 +246,8 @@ function checkTopic(topic: string): void {
 }
 
 function prepare(data: WebSocketData, binary: boolean | undefined): PreparedMessage {
-  if (typeof data === "string") {
-    return new PreparedMessage(binary === true ? WebSocketOpcode.binary : WebSocketOpcode.text, Buffer.from(data));
-  }
-  let bytes: Buffer;
-  if (Buffer.isBuffer(data)) bytes = data;
-  else if (data instanceof ArrayBuffer) bytes = Buffer.from(data);
-  else if (data instanceof Uint8Array) bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  else throw new TypeError("publish() takes a string, a Uint8Array (Buffer) or an ArrayBuffer.");
-  if (binary === false) {
-    // A text message must be UTF-8 (RFC 6455 section 5.6); the peer would fail with 1007.
-    if (!isValidUtf8(bytes)) throw new TypeError("publish(..., { binary: false }): the bytes are not valid UTF-8 text.");
-    return new PreparedMessage(WebSocketOpcode.text, bytes);
-  }
+  if (typeof data === "string" && binary !== true) return new PreparedMessage(WebSocketOpcode.text, Buffer.from(data));
+  const bytes = bytesOf(data, "publish");
+  if (binary === false) return new PreparedMessage(WebSocketOpcode.text, requireUtf8(bytes, "publish"));
   return new PreparedMessage(WebSocketOpcode.binary, bytes);
 }

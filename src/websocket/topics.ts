@@ -1,13 +1,8 @@
 import type { WebSocket, WebSocketData } from "./websocket.js";
+import type { SendOptions } from "./message-data.js";
 
-/** Options of `publish()`. */
-export interface PublishOptions {
-  /**
-   * Send as a binary message (true) or a text message (false). The default follows the data:
-   * a string is text, bytes are binary. Bytes sent as text must be valid UTF-8.
-   */
-  binary?: boolean;
-}
+/** Options of `publish()`: the same as `send()`'s. */
+export type PublishOptions = SendOptions;
 
 /**
  * What a server socket's topic methods delegate to: the pub/sub hub of the server that

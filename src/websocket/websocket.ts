@@ -6,14 +6,38 @@ import { CloseEvent, WebSocketFrame } from "./frame.js";
 import { ReceiveQueue } from "./receive-queue.js";
 import { SocketListener } from "./socket-listener.js";
 import type { PublishOptions, SocketTopics } from "./topics.js";
+import { bytesOf, requireUtf8, type SendOptions, type WebSocketData } from "./message-data.js";
 
-export type WebSocketData = string | Uint8Array | ArrayBuffer;
+export type { SendOptions, WebSocketData } from "./message-data.js";
 
 /** What `onmessage` receives: text as a string, binary as a Buffer. */
 export interface WebSocketMessageEvent {
   readonly type: "message";
+  /** Text as a string (decoded on first use), binary as a Buffer. */
   readonly data: string | Buffer;
   readonly isBinary: boolean;
+  /**
+   * The message's bytes as received (a text message's UTF-8). To forward a message without
+   * decoding it: `socket.send(event.rawData, { binary: event.isBinary })`.
+   */
+  readonly rawData: Buffer;
+}
+
+/** A received message; text is decoded only if a handler reads `data`. */
+class MessageEvent implements WebSocketMessageEvent {
+  readonly type = "message";
+  private text: string | undefined;
+
+  constructor(
+    readonly rawData: Buffer,
+    readonly isBinary: boolean,
+  ) {}
+
+  get data(): string | Buffer {
+    if (this.isBinary) return this.rawData;
+    // toString() without arguments is Buffer's UTF-8 fast path.
+    return (this.text ??= this.rawData.toString());
+  }
 }
 
 /**
@@ -152,14 +176,18 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   // --- sending -----------------------------------------------------------------------------
 
   /**
-   * Sends a text (string) or binary (bytes) message. Returns true when the message was
+   * Sends a text (string) or binary (bytes) message; `{ binary }` overrides which (bytes
+   * sent as text must be UTF-8, or it throws a TypeError). Returns true when the message was
    * queued; false when the socket is closing or closed and nothing was sent. Throws while
    * still connecting. For backpressure, watch `bufferedAmount` or `await drained()`.
    */
-  send(data: WebSocketData): boolean {
+  send(data: WebSocketData, options?: SendOptions): boolean {
     const transport = this.requireTransport("send");
-    if (typeof data === "string") return transport.send(WebSocketOpcode.text, data);
-    return transport.send(WebSocketOpcode.binary, toBuffer(data));
+    const binary = options?.binary;
+    if (typeof data === "string" && binary !== true) return transport.send(WebSocketOpcode.text, data);
+    const bytes = bytesOf(data, "send");
+    if (binary === false) return transport.send(WebSocketOpcode.text, requireUtf8(bytes, "send"));
+    return transport.send(WebSocketOpcode.binary, bytes);
   }
 
   /** Sends a message encoded once for many sockets (pub/sub); false when closing or closed. @internal */
@@ -289,10 +317,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   private dispatch(opcode: number, data: Buffer): void {
     const isBinary = opcode === WebSocketOpcode.binary;
-    if (this.messageHandler) {
-      const payload = isBinary ? data : data.toString();
-      this.callUser(this.messageHandler, { type: "message", data: payload, isBinary });
-    }
+    if (this.messageHandler) this.callUser(this.messageHandler, new MessageEvent(data, isBinary));
     if (isBinary) this.callUser(this.binaryHandler, data);
     else if (this.textHandler) this.callUser(this.textHandler, data.toString());
   }
@@ -372,10 +397,4 @@ const EMPTY = new Uint8Array(0);
 function toBytes(data: WebSocketData): Uint8Array {
   if (typeof data === "string") return Buffer.from(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-}
-
-function toBuffer(data: Uint8Array | ArrayBuffer): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -165,8 +165,8 @@ describe("hawser connect building blocks", () => {
   });
 
   test("binary messages print as a length and a hex prefix", () => {
-    assert.equal(formatMessage({ type: "message", data: "text", isBinary: false }), "text");
-    assert.equal(formatMessage({ type: "message", data: Buffer.alloc(16, 1), isBinary: true }), `<binary 16 bytes: ${"01".repeat(16)}>`);
-    assert.equal(formatMessage({ type: "message", data: Buffer.alloc(17, 1), isBinary: true }), `<binary 17 bytes: ${"01".repeat(16)}…>`);
+    assert.equal(formatMessage({ type: "message", data: "text", isBinary: false, rawData: Buffer.from("text") }), "text");
+    assert.equal(formatMessage({ type: "message", data: Buffer.alloc(16, 1), isBinary: true, rawData: Buffer.alloc(16, 1) }), `<binary 16 bytes: ${"01".repeat(16)}>`);
+    assert.equal(formatMessage({ type: "message", data: Buffer.alloc(17, 1), isBinary: true, rawData: Buffer.alloc(17, 1) }), `<binary 17 bytes: ${"01".repeat(16)}…>`);
   });
 });

@@ -69,6 +69,47 @@ describe("send and recv", () => {
     await peer.close();
   });
 
+  test("send(data, { binary }) overrides the type: UTF-8 bytes as text, a string as binary; bad text throws", async () => {
+    const { peer, socket } = await pair();
+    assert.equal(socket.send(Buffer.from("bytes as text ✓"), { binary: false }), true);
+    assert.equal(socket.send("a string as binary", { binary: true }), true);
+    assert.equal(socket.send(new Uint8Array([0x68, 0x69]).buffer, { binary: false }), true);
+    assert.throws(
+      () => socket.send(Buffer.from([0x68, 0xc3, 0x28]), { binary: false }),
+      (e: unknown) => e instanceof TypeError && /not valid UTF-8/.test(e.message),
+    );
+    assert.throws(() => socket.send(42 as unknown as string, { binary: false }), TypeError);
+    const text = await peer.next();
+    assert.equal(text.isBinary, false);
+    assert.equal(text.text, "bytes as text ✓");
+    const binary = await peer.next();
+    assert.equal(binary.isBinary, true);
+    assert.equal(binary.text, "a string as binary");
+    const short = await peer.next();
+    assert.deepEqual([short.isBinary, short.text], [false, "hi"]);
+    await peer.close();
+  });
+
+  test("onmessage events carry the bytes as received, and forwarding them keeps the type", async () => {
+    const { peer, socket } = await pair();
+    const events: WebSocketMessageEvent[] = [];
+    socket.onmessage = (event) => {
+      events.push(event);
+      socket.send(event.rawData, { binary: event.isBinary });
+    };
+    await peer.send("héllo ✓");
+    await peer.send(Buffer.from([0xde, 0xad]), { binary: true });
+    const echoedText = await peer.next();
+    assert.deepEqual([echoedText.isBinary, echoedText.text], [false, "héllo ✓"]);
+    const echoedBytes = await peer.next();
+    assert.deepEqual([echoedBytes.isBinary, [...echoedBytes.data]], [true, [0xde, 0xad]]);
+    assert.ok(events[0]!.rawData.equals(Buffer.from("héllo ✓")), "a text message's rawData is its UTF-8");
+    assert.equal(events[0]!.data, "héllo ✓");
+    assert.equal(events[0]!.data, events[0]!.data, "decoded once, the same string after");
+    assert.equal(events[1]!.data, events[1]!.rawData);
+    await peer.close();
+  });
+
   test("recv() returns frames with opcode, textData and data", async () => {
     const { peer, socket } = await pair();
     await peer.send("abc é");
