@@ -13,6 +13,8 @@
  *              delivered once every open connection has received it; --inflight messages may
  *              be outstanding at once.
  * --raw switches echo to plain TCP: same payloads, no framing, no handshake.
+ * --deflate offers permessage-deflate (RFC 7692) as browsers do, requires the server to agree,
+ * compresses every message it sends and inflates compressed echoes before comparing them.
  *
  * Output: the last line on stdout is one JSON object with the results.
  * Build: bench/build.sh (gcc -O2). Self-test of SHA-1/base64: loadgen --selftest.
@@ -38,6 +40,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ------------------------------------------------------------------ options */
 
@@ -59,6 +62,7 @@ static struct {
     double connect_timeout; /* seconds for all connections to open */
     double stall_timeout;   /* seconds without progress before giving up */
     int greeting;           /* data messages the server sends unasked after the handshake */
+    int deflate;            /* offer and require permessage-deflate */
 } O = {
     .host = "127.0.0.1",
     .port = "9001",
@@ -92,7 +96,7 @@ static void usage(void)
     fputs("usage: loadgen [--host H] [--port P] [--path /p] [--connections N] [--size BYTES]\n"
           "               [--inflight K] [--duration S] [--warmup S] [--opcode text|binary]\n"
           "               [--mode echo|idle|broadcast] [--raw] [--concurrency N]\n"
-          "               [--connect-timeout S] [--stall-timeout S] [--greeting N]\n"
+          "               [--connect-timeout S] [--stall-timeout S] [--greeting N] [--deflate]\n"
           "       loadgen --selftest\n",
           stderr);
     exit(2);
@@ -371,6 +375,9 @@ struct conn {
     uint64_t rx_pos; /* bytes of the current message seen */
     uint64_t tx_seq, rx_seq;
     uint64_t *sent_at; /* ring of --inflight send times, echoes come back in order */
+    /* permessage-deflate as agreed (RFC 7692 section 7.1); the streams are made on first use */
+    uint8_t pmd, pmd_client_reset, pmd_server_reset, pmd_client_bits, rx_compressed;
+    z_stream *tx_z, *rx_z;
 };
 
 static struct conn *conns;
@@ -437,6 +444,11 @@ static void conn_kill(struct conn *c)
     free(c->hs);
     free(c->wbuf);
     free(c->sent_at);
+    if (c->tx_z) deflateEnd(c->tx_z);
+    if (c->rx_z) inflateEnd(c->rx_z);
+    free(c->tx_z);
+    free(c->rx_z);
+    c->tx_z = c->rx_z = NULL;
     c->hs = NULL;
     c->wbuf = NULL;
     c->sent_at = NULL;
@@ -504,12 +516,13 @@ static void mask_copy(uint8_t *dst, const uint8_t *src, size_t n, uint32_t key)
     for (; i < n; i++) dst[i] = src[i] ^ kb[i & 3];
 }
 
-/* Append one complete masked client frame (RFC 6455 5.2) with a fresh masking key. */
-static void queue_frame(struct conn *c, int opcode, const uint8_t *payload, size_t len)
+/* Append one complete masked client frame (RFC 6455 5.2) with a fresh masking key; rsv1 marks
+ * a compressed message (RFC 7692 section 6). */
+static void queue_frame_rsv(struct conn *c, int opcode, int rsv1, const uint8_t *payload, size_t len)
 {
     uint8_t h[14];
     size_t hl = 2;
-    h[0] = (uint8_t)(0x80 | opcode);
+    h[0] = (uint8_t)(0x80 | (rsv1 ? 0x40 : 0) | opcode);
     if (len < 126) {
         h[1] = (uint8_t)(0x80 | len);
     } else if (len < 65536) {
@@ -531,6 +544,59 @@ static void queue_frame(struct conn *c, int opcode, const uint8_t *payload, size
     c->wlen += hl + len;
 }
 
+static void queue_frame(struct conn *c, int opcode, const uint8_t *payload, size_t len)
+{
+    queue_frame_rsv(c, opcode, 0, payload, len);
+}
+
+/* ------------------------------------------------------------------ permessage-deflate */
+
+/* The generator compresses at zlib level 1: its own CPU must stay well below the servers'. */
+#define GEN_DEFLATE_LEVEL 1
+static uint8_t *zbuf; /* compressed or inflated bytes of the message at hand */
+static size_t zcap;
+
+static void zbuf_reserve(size_t n)
+{
+    if (n <= zcap) return;
+    uint8_t *p = realloc(zbuf, n);
+    if (!p) die("out of memory");
+    zbuf = p;
+    zcap = n;
+}
+
+/* Compresses one message (RFC 7692 section 7.2.1): deflate with a sync flush, then drop the
+ * flush's empty stored block tail 00 00 ff ff. */
+static void queue_compressed(struct conn *c, int opcode, const uint8_t *payload, size_t len)
+{
+    if (!c->tx_z) {
+        c->tx_z = calloc(1, sizeof *c->tx_z);
+        if (!c->tx_z) die("out of memory");
+        if (deflateInit2(c->tx_z, GEN_DEFLATE_LEVEL, Z_DEFLATED, -(int)c->pmd_client_bits, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK)
+            die("deflateInit2 failed");
+    }
+    z_stream *z = c->tx_z;
+    zbuf_reserve(deflateBound(z, len) + 16);
+    z->next_in = (Bytef *)payload;
+    z->avail_in = (uInt)len;
+    z->next_out = zbuf;
+    z->avail_out = (uInt)zcap;
+    if (deflate(z, Z_SYNC_FLUSH) != Z_OK || z->avail_in != 0) die("deflate failed");
+    size_t out = zcap - z->avail_out;
+    if (out < 4 || memcmp(zbuf + out - 4, "\x00\x00\xff\xff", 4) != 0) die("deflate: no sync flush tail");
+    if (c->pmd_client_reset) deflateReset(z);
+    queue_frame_rsv(c, opcode, 1, zbuf, out - 4);
+}
+
+static void queue_message(struct conn *c, int opcode, const uint8_t *payload, size_t len)
+{
+    if (c->pmd)
+        queue_compressed(c, opcode, payload, len);
+    else
+        queue_frame(c, opcode, payload, len);
+}
+
 /* ------------------------------------------------------------------ message flow */
 
 static void conn_opened(struct conn *c);
@@ -542,7 +608,7 @@ static void echo_send(struct conn *c, uint64_t now)
     if (O.raw)
         wbuf_append(c, p, O.size);
     else
-        queue_frame(c, O.opcode, p, O.size);
+        queue_message(c, O.opcode, p, O.size);
     c->tx_seq++;
 }
 
@@ -556,7 +622,7 @@ static void broadcast_send(uint64_t now)
     G.b_sent_at[slot] = now;
     for (size_t i = 0; i < SEQ_PREFIX; i++) G.b_msg[i] = hex_digit(seq, i);
     memcpy(G.b_msg + SEQ_PREFIX, base_payload + seq % ROTATE + SEQ_PREFIX, O.size - SEQ_PREFIX);
-    queue_frame(sender, O.opcode, G.b_msg, O.size);
+    queue_message(sender, O.opcode, G.b_msg, O.size);
 }
 
 static void broadcast_fill(uint64_t now)
@@ -634,6 +700,40 @@ static void data_chunk(struct conn *c, const uint8_t *p, size_t n)
     c->rx_pos += n;
 }
 
+/* Compressed payload bytes: inflate them and compare what comes out (a message that inflates
+ * past --size fails the comparison). Returns -1 on corrupt data. */
+static int inflate_chunk(struct conn *c, const uint8_t *p, size_t n)
+{
+    if (!c->rx_z) {
+        c->rx_z = calloc(1, sizeof *c->rx_z);
+        if (!c->rx_z) die("out of memory");
+        if (inflateInit2(c->rx_z, -15) != Z_OK) die("inflateInit2 failed"); /* any window <= 15 */
+    }
+    z_stream *z = c->rx_z;
+    zbuf_reserve(64 * 1024);
+    z->next_in = (Bytef *)p;
+    z->avail_in = (uInt)n;
+    while (z->avail_in > 0) {
+        z->next_out = zbuf;
+        z->avail_out = (uInt)zcap;
+        int rc = inflate(z, Z_SYNC_FLUSH);
+        if (rc != Z_OK && rc != Z_BUF_ERROR) return -1;
+        size_t got = zcap - z->avail_out;
+        if (got) data_chunk(c, zbuf, got);
+        if (rc == Z_BUF_ERROR && got == 0) break;
+    }
+    return 0;
+}
+
+/* The end of a compressed message: inflate the tail the sender dropped (RFC 7692 7.2.2). */
+static int inflate_end(struct conn *c)
+{
+    static const uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};
+    if (inflate_chunk(c, tail, 4) < 0) return -1;
+    if (c->pmd_server_reset) inflateReset(c->rx_z);
+    return 0;
+}
+
 /* Returns -1 if the connection died. */
 static int frame_done(struct conn *c, uint64_t now)
 {
@@ -655,7 +755,11 @@ static int frame_done(struct conn *c, uint64_t now)
     default:
         if (c->frame_fin) {
             c->in_msg = 0;
-            if (c->rx_pos != O.size) c->rx_bad = 1;
+            if (c->rx_compressed) {
+                c->rx_compressed = 0;
+                if (inflate_end(c) < 0) return protocol_error(c, "corrupt compressed message"), -1;
+            }
+            if (c->rx_pos != O.size && c->state != C_GREETING) c->rx_bad = 1;
             message_done(c, now);
         }
         return c->state == C_DEAD ? -1 : 0;
@@ -677,7 +781,11 @@ static int frame_begin(struct conn *c, uint64_t now)
     const uint8_t *h = c->hdr;
     int fin = h[0] & 0x80, op = h[0] & 0x0f;
     uint64_t len = h[1] & 0x7f;
-    if (h[0] & 0x70) return protocol_error(c, "RSV bit set without an extension"), -1;
+    if (h[0] & 0x30) return protocol_error(c, "RSV2 or RSV3 set without an extension"), -1;
+    int rsv1 = (h[0] & 0x40) != 0;
+    if (rsv1 && !c->pmd) return protocol_error(c, "RSV1 set without permessage-deflate"), -1;
+    if (rsv1 && op != 0x1 && op != 0x2)
+        return protocol_error(c, "RSV1 on a control or continuation frame (RFC 7692 6.1)"), -1;
     if (h[1] & 0x80) return protocol_error(c, "server frame is masked (RFC 6455 5.1)"), -1;
     if (len == 126) {
         len = (uint64_t)h[2] << 8 | h[3];
@@ -697,6 +805,7 @@ static int frame_begin(struct conn *c, uint64_t now)
             return protocol_error(c, "message nobody asked for"), -1;
         }
         c->in_msg = 1;
+        c->rx_compressed = (uint8_t)rsv1;
         c->rx_pos = 0;
         c->rx_bad = op != O.opcode; /* an echo must keep the opcode */
     } else if (op == 0x0) {
@@ -731,6 +840,12 @@ static void ws_feed(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
         if (c->frame_op >= 0x8) {
             memcpy(c->ctl + c->ctl_len, p, take);
             c->ctl_len = (uint8_t)(c->ctl_len + take);
+        } else if (c->rx_compressed) {
+            /* Greetings are inflated too: with context takeover later messages refer to them. */
+            if (inflate_chunk(c, p, take) < 0) {
+                protocol_error(c, "corrupt compressed message");
+                return;
+            }
         } else {
             data_chunk(c, p, take);
         }
@@ -787,8 +902,11 @@ static void handshake_send(struct conn *c)
                      "Upgrade: websocket\r\n"
                      "Connection: Upgrade\r\n"
                      "Sec-WebSocket-Key: %s\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
-                     O.path, host_header, key);
+                     "Sec-WebSocket-Version: 13\r\n"
+                     "%s\r\n",
+                     O.path, host_header, key,
+                     /* the offer browsers send (RFC 7692 section 7.1.2.2) */
+                     O.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
     wbuf_append(c, req, (size_t)n);
     c->state = C_HANDSHAKE;
     conn_flush(c);
@@ -808,6 +926,60 @@ static int header_has_token(const char *value, const char *token)
         p = e;
     }
     return 0;
+}
+
+/* A window size parameter's value: 8..15 (RFC 7692 section 7.1.2). */
+static int window_bits(const char *v)
+{
+    if (!v) return -1;
+    if (*v == '"') v++; /* a quoted-string value is allowed too (section 7.1) */
+    char *end;
+    long bits = strtol(v, &end, 10);
+    if (end == v || (*end && *end != '"') || bits < 8 || bits > 15) return -1;
+    return (int)bits;
+}
+
+/* The server's permessage-deflate response to our offer (RFC 7692 section 7.1): records what
+ * was agreed on c, or says what is wrong with it. */
+static const char *pmd_accept(struct conn *c, char *value)
+{
+    char *save = NULL;
+    char *name = strtok_r(value, ";", &save);
+    while (name && (*name == ' ' || *name == '\t')) name++;
+    if (!name || strncasecmp(name, "permessage-deflate", 18) != 0 ||
+        (name[18] && name[18] != ' ' && name[18] != '\t'))
+        return "server chose an extension other than permessage-deflate";
+    c->pmd = 1;
+    c->pmd_client_bits = 15;
+    for (char *param; (param = strtok_r(NULL, ";", &save));) {
+        while (*param == ' ' || *param == '\t') param++;
+        char *end = param + strlen(param);
+        while (end > param && (end[-1] == ' ' || end[-1] == '\t')) *--end = 0;
+        char *eq = strchr(param, '=');
+        char *v = NULL;
+        if (eq) {
+            *eq = 0;
+            v = eq + 1;
+            while (*v == ' ') v++;
+            for (char *t = eq; t > param && (t[-1] == ' ' || t[-1] == '\t');) *--t = 0;
+        }
+        if (strcasecmp(param, "server_no_context_takeover") == 0 && !v) {
+            c->pmd_server_reset = 1;
+        } else if (strcasecmp(param, "client_no_context_takeover") == 0 && !v) {
+            c->pmd_client_reset = 1;
+        } else if (strcasecmp(param, "server_max_window_bits") == 0) {
+            if (window_bits(v) < 0) return "bad server_max_window_bits";
+        } else if (strcasecmp(param, "client_max_window_bits") == 0) {
+            int bits = window_bits(v);
+            if (bits < 0) return "bad client_max_window_bits";
+            /* zlib's raw deflate cannot use a 256-byte window; no server here asks for it. */
+            if (bits == 8) return "client_max_window_bits=8 is not supported by this generator";
+            c->pmd_client_bits = (uint8_t)bits;
+        } else {
+            return "unknown permessage-deflate parameter";
+        }
+    }
+    return NULL;
 }
 
 /* Validate the server's 101 (RFC 6455 4.2.2 / 4.1 client requirements). */
@@ -833,9 +1005,12 @@ static const char *handshake_check(struct conn *c, char *head)
         } else if (strcasecmp(line, "Connection") == 0) {
             got_connection = header_has_token(v, "upgrade");
         } else if (strcasecmp(line, "Sec-WebSocket-Extensions") == 0) {
-            return "server chose an extension that was not offered";
+            if (!O.deflate || c->pmd) return "server chose an extension that was not offered";
+            const char *err = pmd_accept(c, v);
+            if (err) return err;
         }
     }
+    if (O.deflate && !c->pmd) return "server did not agree to permessage-deflate (--deflate requires it)";
     if (!got_accept) return "no Sec-WebSocket-Accept";
     if (!got_upgrade) return "no Upgrade: websocket";
     if (!got_connection) return "no Connection: Upgrade";
@@ -1008,6 +1183,10 @@ static void parse_args(int argc, char **argv)
             O.raw = 1;
             continue;
         }
+        if (strcmp(a, "--deflate") == 0) {
+            O.deflate = 1;
+            continue;
+        }
         if (strcmp(a, "--selftest") == 0) exit(selftest());
         if (strcmp(a, "--help") == 0 || i + 1 >= argc) usage();
         const char *v = argv[++i];
@@ -1038,6 +1217,7 @@ static void parse_args(int argc, char **argv)
     if (O.size < 1) die("--size must be >= 1");
     if (O.mode == MODE_BROADCAST && O.raw) die("--raw has no broadcast mode");
     if (O.greeting && O.raw) die("--greeting needs WebSocket framing");
+    if (O.deflate && O.raw) die("--deflate needs WebSocket framing");
     if (O.mode == MODE_BROADCAST && O.size < SEQ_PREFIX)
         die("broadcast messages carry a %d-byte sequence number: --size >= %d", SEQ_PREFIX,
             SEQ_PREFIX);
@@ -1053,10 +1233,10 @@ static void print_result(double connect_s, double window_s, double gen_cpu, int 
     double secs = window_s > 0 ? window_s : 1;
     uint64_t errors = S.echo_errors + S.protocol_errors + S.connect_errors + S.closed_by_server +
                       (uint64_t)stalled;
-    printf("{\"mode\":\"%s\",\"transport\":\"%s\",\"connections\":%d,\"opened\":%llu,"
+    printf("{\"mode\":\"%s\",\"transport\":\"%s\",\"deflate\":%s,\"connections\":%d,\"opened\":%llu,"
            "\"size\":%zu,\"inflight\":%d,\"opcode\":\"%s\",\"connect_s\":%.3f,\"window_s\":%.3f,"
            "\"messages\":%llu,\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f,",
-           mode_name(), O.raw ? "raw" : "websocket", O.connections,
+           mode_name(), O.raw ? "raw" : "websocket", O.deflate ? "true" : "false", O.connections,
            (unsigned long long)S.opened, O.size, O.inflight, O.opcode == 1 ? "text" : "binary",
            connect_s, window_s, (unsigned long long)S.messages, (double)S.messages / secs,
            (double)S.bytes / secs / 1e6);

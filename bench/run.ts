@@ -33,6 +33,8 @@ function loadgenArgs(scenario: Scenario, server: ServerSpec, port: number, opts:
     "--duration", scenario.kind === "idle" ? "0" : String(opts.durationS),
   ];
   if (scenario.kind === "broadcast") args.push("--path", "/broadcast");
+  // The generator then offers permessage-deflate as browsers do and fails a server that declines.
+  if (opts.deflate) args.push("--deflate");
   return [...args, ...server.loadgenArgs(scenario.kind)];
 }
 
@@ -128,12 +130,6 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (opts.deflate) {
-    // TODO(issue 6): permessage-deflate needs zlib in the C generator (offer, negotiate,
-    // compress, inflate echoes). The servers already take --deflate (see lib/servers.ts).
-    console.error("--deflate: not implemented yet; the load generator cannot negotiate permessage-deflate.");
-    return 2;
-  }
   const t0 = Date.now();
   ensureLoadgen(root);
   if (opts.quick) {
@@ -148,6 +144,9 @@ async function main(): Promise<number> {
   if (!canPin) console.warn("warning: taskset or a second CPU is missing; running unpinned");
 
   const specs = serverSpecs(root);
+  // A raw TCP echo has nothing to compress: it sits out the permessage-deflate run.
+  const servers = opts.deflate ? opts.servers.filter((name) => name !== "raw") : opts.servers;
+  if (opts.deflate && servers.length < opts.servers.length) console.log("raw: no permessage-deflate, left out of --deflate");
   const scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s.id)).map((s) =>
     s.kind === "idle"
       ? { ...s, connections: opts.idleConnections, title: `${opts.idleConnections.toLocaleString("en-US")} idle conns` }
@@ -158,7 +157,7 @@ async function main(): Promise<number> {
 
   for (let round = 1; round <= opts.rounds; round++) {
     for (const scenario of scenarios) {
-      for (const name of rotate(opts.servers, round - 1)) {
+      for (const name of rotate(servers, round - 1)) {
         const spec = specs[name];
         if (!spec.supports(scenario)) continue;
         const reason = spec.unavailable(scenario.kind);
@@ -183,25 +182,27 @@ async function main(): Promise<number> {
     rounds: opts.rounds,
     warmupS: opts.warmupS,
     durationS: opts.durationS,
+    deflate: opts.deflate,
     pinned: canPin,
     node: process.version,
     cpu: `${os.cpus()[0]?.model ?? "unknown CPU"} x${os.availableParallelism()}`,
-    servers: opts.servers,
+    servers,
     totalS: (Date.now() - t0) / 1000,
   };
   const bun = bunVersion();
   if (bun) meta.bun = bun;
-  const rows = buildRows(scenarios, opts.servers, runs);
+  const rows = buildRows(scenarios, servers, runs);
   const md = markdown(meta, rows, runs);
 
   const dir = path.join(root, "bench", "results");
-  const stamp = date.replace(/[:.]/g, "-");
+  const stamp = `${opts.deflate ? "deflate-" : ""}${date.replace(/[:.]/g, "-")}`;
+  const latest = opts.deflate ? "latest-deflate.md" : "latest.md";
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ meta, rows: rows.map((r) => ({ ...r, scenario: r.scenario.id })), runs }, null, 2) + "\n");
   writeFileSync(path.join(dir, `${stamp}.md`), md);
-  writeFileSync(path.join(dir, "latest.md"), md);
+  writeFileSync(path.join(dir, latest), md);
   console.log(`\n${md}`);
-  console.log(`written: bench/results/${stamp}.json, .md and latest.md`);
+  console.log(`written: bench/results/${stamp}.json, .md and ${latest}`);
 
   const failed = runs.filter((r) => !r.ok).length;
   if (failed) console.error(`${failed} run(s) failed`);

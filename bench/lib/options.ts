@@ -25,7 +25,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration S          measured seconds per run (default 3, quick 0.7)
   --warmup S            warmup seconds per run (default 1, quick 0.3)
   --idle-connections N  connections in scenario f (default 10000, quick 2000)
-  --deflate             permessage-deflate variant (not yet: the C generator cannot negotiate it)`;
+  --deflate             every connection negotiates permessage-deflate (the generator offers it as
+                        browsers do and compresses what it sends); raw TCP sits out`;
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
   if (value === undefined) return [...allowed];

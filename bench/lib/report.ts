@@ -26,6 +26,8 @@ export interface Meta {
   rounds: number;
   warmupS: number;
   durationS: number;
+  /** Every connection negotiated permessage-deflate (RFC 7692). */
+  deflate: boolean;
   pinned: boolean;
   node: string;
   bun?: string;
@@ -89,7 +91,7 @@ export function markdown(meta: Meta, rows: readonly Row[], runs: readonly RunRec
   const lines = [
     `# hawser benchmark, ${meta.date}`,
     "",
-    `${meta.mode} run: ${meta.rounds} round(s), ${meta.warmupS} s warmup + ${meta.durationS} s measured per run; ` +
+    `${meta.mode} run${meta.deflate ? " with permessage-deflate on every connection (raw TCP left out)" : ""}: ${meta.rounds} round(s), ${meta.warmupS} s warmup + ${meta.durationS} s measured per run; ` +
       `node ${meta.node}${meta.bun ? `, bun ${meta.bun}` : ""}; ${meta.cpu}; ` +
       (meta.pinned ? "servers on CPU 0, load generator on CPU 1." : "NOT pinned (taskset or a second CPU missing)."),
     "",

@@ -41,7 +41,7 @@ export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
       supports: () => true,
       command: (kind, p, deflate) =>
         kind === "broadcast"
-          ? { file: node, args: ["--import", "tsx", script("hawser-broadcast.ts"), ...port(p)] }
+          ? { file: node, args: ["--import", "tsx", script("hawser-broadcast.ts"), ...port(p), ...deflateFlag(deflate)] }
           : { file: node, args: [hawserCli, "echo", ...(deflate ? [] : ["--no-deflate"]), ...port(p)] },
       // `hawser echo` is the seed's example: it greets with "hello" and " world!" before echoing.
       loadgenArgs: (kind) => (kind === "broadcast" ? [] : ["--greeting", "2"]),

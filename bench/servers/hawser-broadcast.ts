@@ -1,7 +1,7 @@
 // Broadcast server on hawser, for scenario (g). Every WebSocket that connects is a subscriber,
 // whatever its path (the harness connects to /broadcast); a text message from any of them goes
 // to all of them, the sender included.
-// Usage: node --import tsx bench/servers/hawser-broadcast.ts --port N [--host H]
+// Usage: node --import tsx bench/servers/hawser-broadcast.ts --port N [--host H] [--deflate]
 import { parseArgs } from "node:util";
 import { serve } from "../../src/index.js";
 
@@ -9,6 +9,7 @@ const { values } = parseArgs({
   options: {
     port: { type: "string", default: "9001" },
     host: { type: "string", default: "127.0.0.1" },
+    deflate: { type: "boolean", default: false },
   },
 });
 
@@ -70,7 +71,7 @@ const server = await serve(
       sockets.delete(subscriber);
     }
   },
-  { port: Number(values.port), host: values.host, perMessageDeflate: false },
+  { port: Number(values.port), host: values.host, perMessageDeflate: values.deflate },
 );
 publisher = server as unknown as Publisher;
 
