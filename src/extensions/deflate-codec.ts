@@ -43,6 +43,10 @@ export class DeflateCodec implements MessageCodec {
     });
   }
 
+  decompressSync(data: Buffer, maxBytes: number): Buffer | undefined {
+    return this.deflate.decompressSync(data, maxBytes);
+  }
+
   close(): void {
     this.deflate.close();
   }

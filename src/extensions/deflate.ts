@@ -11,7 +11,14 @@
 // - decompress() counts output as zlib produces it and stops the stream as soon
 //   as the message exceeds its limit, so a bomb costs at most the limit plus one
 //   zlib chunk (16 KiB) of memory.
+// - A whole message of at most 16 KiB compressed is inflated at once on the
+//   calling thread (decompressSync): a thread-pool round trip costs far more than
+//   inflating a small message, about 60 against 7 microseconds of CPU on one core.
+//   That needs no zlib stream kept between messages: the inflater of each message
+//   is primed with the last window of inflated output (RFC 7692 section 7.2.2's
+//   LZ77 window), which is the only state context takeover carries over.
 
+import { kMaxLength } from "node:buffer";
 import zlib from "node:zlib";
 import {
   resolveDeflateOptions,
@@ -20,6 +27,7 @@ import {
   type RoleDeflateParams,
 } from "./deflate-negotiation.js";
 import { defaultZlibLimiter, type ZlibLimiter } from "./zlib-limiter.js";
+import { SlidingWindow } from "./sliding-window.js";
 
 /** RFC 7692 §7.2.1: a sync flush ends with this empty stored block, which the sender drops. */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -27,6 +35,12 @@ const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY_MESSAGE = Buffer.from([0x00]);
 /** Senders that use BFINAL end a message with one such block; a flood of them is an attack. */
 const MAX_FINAL_BLOCKS_PER_MESSAGE = 16;
+/**
+ * Whole messages up to this compressed size are inflated synchronously. Its output is bounded
+ * by the message size limit; at zlib's ~300 MB/s the worst case blocks the loop for well under
+ * a millisecond per 100 KiB inflated.
+ */
+const SYNC_INFLATE_MAX_INPUT = 16 * 1024;
 
 /** A failure the peer caused (or zlib hit); close the connection with `closeCode`. */
 export class DeflateError extends Error {
@@ -64,8 +78,6 @@ class ZlibChannel {
   #sink: Sink | undefined;
   /** Input bytes handed to zlib since creation (compare with stream.bytesWritten). */
   written = 0;
-  /** Created with a preset dictionary (which zlib's reset() would restore). */
-  primed = false;
 
   constructor(
     readonly stream: zlib.DeflateRaw | zlib.InflateRaw,
@@ -150,12 +162,11 @@ export class PerMessageDeflate {
   /** After a 1007/1009 the inflate context is lost; every later decompress() repeats the error. */
   #decompressError: DeflateError | undefined;
   /**
-   * The last LZ77 window of inflated output, to prime a new inflater after a
-   * BFINAL block. Kept while a fragmented message is in progress, and across
-   * messages only for a peer seen to end blocks with BFINAL (rare).
+   * The last LZ77 window of inflated output (at most 2^windowBits bytes), to prime the
+   * inflater of the next message or of the rest of a message after a BFINAL block. Empty
+   * between messages without context takeover.
    */
-  #window: Buffer | undefined;
-  #peerEndsBlocks = false;
+  #window: SlidingWindow | undefined;
   /** BFINAL blocks seen in the message being received. */
   #finalBlocks = 0;
   #closed = false;
@@ -203,6 +214,50 @@ export class PerMessageDeflate {
       throw new RangeError(`maxMessageBytes must be a number >= 0 (Infinity for no limit), got ${String(maxMessageBytes)}`);
     }
     return this.#enqueue("decompress", () => this.#decompress(data, fin, maxMessageBytes));
+  }
+
+  /**
+   * Inflates a whole message at once on this thread when that is possible now: nothing
+   * queued, no message in progress, at most SYNC_INFLATE_MAX_INPUT bytes. Returns undefined
+   * when the caller must use `decompress()` instead (also for a message that holds a BFINAL
+   * block, which that path handles). Throws DeflateError 1009 or 1007 as `decompress` rejects.
+   */
+  decompressSync(data: Uint8Array, maxMessageBytes: number): Buffer | undefined {
+    if (this.#closed || this.#decompressPending > 0 || this.#messageBytes !== 0 || this.#inflater) return undefined;
+    if (data.length > SYNC_INFLATE_MAX_INPUT) return undefined;
+    if (this.#decompressError) throw this.#decompressError;
+    // RFC 7692 §7.2.2: append 00 00 ff ff to the end of the message, then inflate.
+    const input = Buffer.concat([data, TAIL]);
+    const options: zlib.ZlibOptions & { info: true } = {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      windowBits: this.#params.decompressWindowBits,
+      info: true,
+    };
+    // zlib stops allocating past this and throws: a bomb costs at most the limit.
+    if (maxMessageBytes < kMaxLength) options.maxOutputLength = Math.max(1, Math.floor(maxMessageBytes));
+    const dictionary = this.#window?.bytes;
+    if (dictionary) options.dictionary = dictionary;
+    // Each call allocates an output chunk of this size; small messages need little.
+    options.chunkSize = Math.min(zlib.constants.Z_DEFAULT_CHUNK, Math.max(1024, input.length * 8));
+    let result: { buffer: Buffer; engine: zlib.InflateRaw };
+    try {
+      result = zlib.inflateRawSync(input, options) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
+    } catch (caught) {
+      const tooBig = (caught as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE";
+      this.#decompressError = tooBig
+        ? new DeflateError(1009, `message inflates past the maximum message size of ${maxMessageBytes} bytes`, maxMessageBytes + 1)
+        : new DeflateError(1007, `invalid compressed data: ${(caught as Error).message}`);
+      throw this.#decompressError;
+    }
+    // Input left over means a block with BFINAL set ended the stream early.
+    if (result.engine.bytesWritten !== input.length) return undefined;
+    const out = result.buffer;
+    if (out.length > maxMessageBytes) {
+      this.#decompressError = new DeflateError(1009, `message inflates past the maximum message size of ${maxMessageBytes} bytes`, out.length);
+      throw this.#decompressError;
+    }
+    if (!this.#params.decompressNoContextTakeover) this.#remember(out);
+    return out;
   }
 
   /** Frees both zlib streams; queued and running operations reject with DeflateClosedError. Idempotent. */
@@ -291,14 +346,12 @@ export class PerMessageDeflate {
     let pending: Uint8Array[] = fin ? [data, TAIL] : [data];
     try {
       for (;;) {
-        const channel = (this.#inflater ??= this.#newInflater());
+        const channel = (this.#inflater ??= this.#newInflater(this.#window?.bytes));
         const out = await channel.run(pending, maxMessageBytes - this.#messageBytes - produced);
         outputs.push(out);
         produced += out.length;
         const unconsumed = channel.written - channel.stream.bytesWritten;
-        if (unconsumed > 0 || this.#peerEndsBlocks || !fin) {
-          this.#window = lastBytes(this.#window ? [this.#window, out] : [out], this.#windowBytes());
-        }
+        this.#remember(out);
         if (unconsumed === 0) break;
         // zlib stopped after a block with BFINAL set. RFC 7692 §7.2.1 lets more
         // blocks follow (octet-aligned) with the same LZ77 window, so continue
@@ -307,11 +360,10 @@ export class PerMessageDeflate {
         if (++this.#finalBlocks > MAX_FINAL_BLOCKS_PER_MESSAGE) {
           throw new DeflateError(1007, `invalid compressed data: more than ${MAX_FINAL_BLOCKS_PER_MESSAGE} BFINAL blocks in one message`);
         }
-        this.#peerEndsBlocks = true;
         const rest = lastBytes(pending, unconsumed);
         this.#inflater = undefined;
         channel.destroy();
-        this.#inflater = this.#newInflater(this.#window);
+        this.#inflater = this.#newInflater(this.#window?.bytes);
         if (fin && rest.length <= TAIL.length) break;
         pending = [rest];
       }
@@ -332,20 +384,12 @@ export class PerMessageDeflate {
     if (fin) {
       this.#messageBytes = 0;
       this.#finalBlocks = 0;
-      // Without BFINAL blocks the window is only needed while a message is in progress.
-      if (!this.#peerEndsBlocks) this.#window = undefined;
-      if (this.#params.decompressNoContextTakeover) {
-        // §7.1.1: the next message starts with an empty window. reset() would
-        // restore a priming dictionary, so such an inflater is replaced instead.
-        if (this.#window) this.#window = Buffer.alloc(0);
-        // Idle connections free the inflater (~40 KiB) as for the deflater above.
-        if (this.#inflater?.primed || this.#decompressPending <= 1) {
-          this.#inflater?.destroy();
-          this.#inflater = undefined;
-        } else {
-          this.#inflater?.stream.reset();
-        }
-      }
+      // Between messages the window is the whole state (see the top of this file): the next
+      // message gets an inflater primed with it, or none at all when inflated at once.
+      this.#inflater?.destroy();
+      this.#inflater = undefined;
+      // §7.1.1: without context takeover the next message starts with an empty window.
+      if (this.#params.decompressNoContextTakeover) this.#window = undefined;
     }
     if (outputs.length > 1) return Buffer.concat(outputs, produced);
     const out = outputs[0]!;
@@ -354,8 +398,9 @@ export class PerMessageDeflate {
     return out.length * 2 < out.buffer.byteLength ? Buffer.from(out) : out;
   }
 
-  #windowBytes(): number {
-    return 1 << this.#params.decompressWindowBits;
+  /** Adds inflated output to the window that primes the next inflater. */
+  #remember(out: Buffer): void {
+    (this.#window ??= new SlidingWindow(1 << this.#params.decompressWindowBits)).append(out);
   }
 
   #newInflater(dictionary?: Buffer): ZlibChannel {
@@ -364,9 +409,7 @@ export class PerMessageDeflate {
       windowBits: this.#params.decompressWindowBits,
     };
     if (dictionary && dictionary.length > 0) options.dictionary = dictionary;
-    const channel = new ZlibChannel(zlib.createInflateRaw(options), 1007);
-    channel.primed = options.dictionary !== undefined;
-    return channel;
+    return new ZlibChannel(zlib.createInflateRaw(options), 1007);
   }
 }
 

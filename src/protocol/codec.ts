@@ -16,6 +16,12 @@ export interface MessageCodec {
    * with an error carrying `closeCode` (1009 too big, 1007 corrupt data).
    */
   decompress(data: Buffer, maxBytes: number): Promise<Buffer>;
+  /**
+   * Decompresses one whole message at once when that is cheap and possible now (nothing
+   * queued, a small message); undefined when the caller must use `decompress`. Throws what
+   * `decompress` would reject with.
+   */
+  decompressSync?(data: Buffer, maxBytes: number): Buffer | undefined;
   /** Frees the compression contexts; pending calls reject. */
   close(): void;
 }
