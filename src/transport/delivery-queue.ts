@@ -27,8 +27,9 @@ export interface DeliveryQueueOwner {
 
 /**
  * Delivers what the peer sent in arrival order when a compressed message must first be
- * inflated (a thread-pool round trip): pings, pongs, the close frame and later messages wait
- * behind it. A transport makes one at its first compressed message.
+ * inflated: a small one at once, a large one on the thread pool while pings, pongs, the close
+ * frame and later messages wait behind it. A transport makes one at its first compressed
+ * message.
  */
 export class DeliveryQueue {
   private entries: Pending[] = sharedEmpty();
@@ -51,6 +52,7 @@ export class DeliveryQueue {
   }
 
   message(opcode: DataOpcode, data: Buffer, compressed: boolean): void {
+    if (compressed && this.entries.length === 0 && this.inflateAtOnce(opcode, data)) return;
     this.push({ kind: "message", opcode, data, compressed });
   }
 
@@ -60,6 +62,23 @@ export class DeliveryQueue {
 
   closeReceived(code: number, reason: string): void {
     this.push({ kind: "close", code, reason });
+  }
+
+  /**
+   * Inflates and delivers a small compressed message on the spot when the codec can (no
+   * thread-pool round trip, no waiting); false when it must be queued.
+   */
+  private inflateAtOnce(opcode: DataOpcode, data: Buffer): boolean {
+    let inflated: Buffer | undefined;
+    try {
+      inflated = this.codec.decompressSync?.(data, this.maxMessageBytes);
+    } catch (error) {
+      this.failWith(error as CodecError);
+      return true;
+    }
+    if (inflated === undefined) return false;
+    this.deliverInflated(opcode, inflated);
+    return true;
   }
 
   /** Drops what waits (the connection failed or ended). */
@@ -92,25 +111,33 @@ export class DeliveryQueue {
 
   /** Inflates and delivers the head; false when the connection failed or ended meanwhile. */
   private async inflateHead(entry: Pending & { kind: "message" }): Promise<boolean> {
-    const connection = this.owner.connection;
     let data: Buffer;
     try {
       data = await this.codec.decompress(entry.data, this.maxMessageBytes);
     } catch (error) {
-      const codecError = error as CodecError;
-      connection.fail(codecError.closeCode ?? CloseCode.invalidPayload, codecError.message);
+      this.failWith(error as CodecError);
       return false;
     }
     if (this.owner.finished || this.entries[0] !== entry) return false;
-    if (entry.opcode === WebSocketOpcode.text && !isValidUtf8(data)) {
+    this.entries = withoutHead(this.entries);
+    return this.deliverInflated(entry.opcode, data);
+  }
+
+  /** Hands on an inflated message, or fails the connection (1007) if text is not UTF-8. */
+  private deliverInflated(opcode: DataOpcode, data: Buffer): boolean {
+    const connection = this.owner.connection;
+    if (opcode === WebSocketOpcode.text && !isValidUtf8(data)) {
       connection.fail(CloseCode.invalidPayload, "text message is not valid UTF-8");
       return false;
     }
-    this.entries = withoutHead(this.entries);
-    this.listener.message(entry.opcode, data);
+    this.listener.message(opcode, data);
     // The core held everything behind this message until now (RFC 7692 section 6.2).
     connection.resumeReceiving();
     return true;
+  }
+
+  private failWith(error: CodecError): void {
+    this.owner.connection.fail(error.closeCode ?? CloseCode.invalidPayload, error.message);
   }
 
   private deliver(entry: Pending): void {

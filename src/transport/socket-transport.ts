@@ -4,8 +4,7 @@ import type { Duplex } from "node:stream";
 import { CloseCode, encodeClosePayload } from "../protocol/close.js";
 import { Connection, type ConnectionEvents } from "../protocol/connection.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
-import type { CodecError, MessageCodec } from "../protocol/codec.js";
-import { isValidUtf8 } from "../protocol/utf8.js";
+import type { MessageCodec } from "../protocol/codec.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
 import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
@@ -252,37 +251,11 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
         this.listener.message(opcode, data);
         return;
       }
-      if (this.inflateAtOnce(opcode, data)) return;
       // Only a connection with a codec receives compressed messages (the core checks RSV1).
       (this.delivery ??= new DeliveryQueue(this.codec!, this.options.maxMessageBytes, this.listener, this)).message(opcode, data, true);
       return;
     }
     delivery.message(opcode, data, compressed);
-  }
-
-  /**
-   * Inflates and delivers a small compressed message on the spot when the codec can (no
-   * thread-pool round trip, no queue); false when it must wait in the delivery queue.
-   */
-  private inflateAtOnce(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer): boolean {
-    let inflated: Buffer | undefined;
-    try {
-      inflated = this.codec!.decompressSync?.(data, this.options.maxMessageBytes);
-    } catch (error) {
-      const codecError = error as CodecError;
-      this.connection.fail(codecError.closeCode ?? CloseCode.invalidPayload, codecError.message);
-      return true;
-    }
-    if (inflated === undefined) return false;
-    if (opcode === WebSocketOpcode.text && !isValidUtf8(inflated)) {
-      this.connection.fail(CloseCode.invalidPayload, "text message is not valid UTF-8");
-      return true;
-    }
-    this.listener.message(opcode, inflated);
-    // The core paused its parser behind this message (RFC 7692 section 6.2); nothing was
-    // held meanwhile, so this only lets it go on with the rest of the read.
-    this.connection.resumeReceiving();
-    return true;
   }
 
   ping(data: Buffer): void {

@@ -152,3 +152,39 @@ test("DeliveryQueue: a codec error fails the connection with the code it carries
   await tick();
   assert.deepEqual(log, ["pause", "fail:1009:message too big", "unpause", "drained"]);
 });
+
+/** A codec that inflates small messages at once ("sync:" prefix) and leaves the rest to decompress(). */
+class SyncCapableCodec extends ManualCodec {
+  decompressSync(data: Buffer): Buffer | undefined {
+    const text = data.toString();
+    if (text === "corrupt") throw Object.assign(new Error("invalid compressed data"), { closeCode: 1007 });
+    if (text === "bad-utf8") return Buffer.from([0xc3, 0x28]);
+    return text.startsWith("sync:") ? Buffer.from(text.slice(5).toUpperCase()) : undefined;
+  }
+}
+
+test("DeliveryQueue: a message the codec inflates at once is delivered on the spot, without pausing reads", async () => {
+  const codec = new SyncCapableCodec();
+  const { log, queue } = delivery(codec);
+  queue.message(TEXT, Buffer.from("sync:small"), true);
+  assert.deepEqual(log, ["message:1:SMALL", "resume"]);
+  assert.equal(queue.isEmpty, true);
+  // A large one waits for decompress(); a small one behind it must wait too, in order.
+  queue.message(BINARY, Buffer.from("large"), true);
+  queue.message(TEXT, Buffer.from("sync:next"), true);
+  assert.deepEqual(log.slice(2), ["pause"]);
+  codec.pending[0]!.resolve(Buffer.from("LARGE"));
+  await tick();
+  codec.pending[1]!.resolve(Buffer.from("NEXT"));
+  await tick();
+  assert.deepEqual(log.slice(2), ["pause", "message:2:LARGE", "resume", "message:1:NEXT", "resume", "unpause", "drained"]);
+});
+
+test("DeliveryQueue: at-once inflation fails the connection with the codec's code, or 1007 for bad text", () => {
+  const corrupt = delivery(new SyncCapableCodec());
+  corrupt.queue.message(BINARY, Buffer.from("corrupt"), true);
+  assert.deepEqual(corrupt.log, ["fail:1007:invalid compressed data"]);
+  const badText = delivery(new SyncCapableCodec());
+  badText.queue.message(TEXT, Buffer.from("bad-utf8"), true);
+  assert.deepEqual(badText.log, ["fail:1007:text message is not valid UTF-8"]);
+});
