@@ -1,6 +1,14 @@
 import type { Buffer } from "node:buffer";
 import { parseExtensionOffers } from "../protocol/extension-header.js";
 import { encodeFrame } from "../protocol/frame.js";
+import { COALESCE_BYTES } from "./write-batcher.js";
+
+/**
+ * A frame encoded once for many connections is built as one buffer as far as the write
+ * batcher would join its pieces: otherwise each subscriber's batcher copies header and
+ * payload together again.
+ */
+const SHARED_FRAME_JOIN_BYTES = COALESCE_BYTES;
 import type { WebSocketOpcode } from "../protocol/opcodes.js";
 import type { MessageCodec } from "../protocol/codec.js";
 
@@ -63,7 +71,7 @@ export class PreparedMessage {
   /** The whole message as one unmasked, uncompressed frame (one or two buffers). */
   get frames(): Buffer[] {
     if (this.plainFrames === null) {
-      this.plainFrames = encodeFrame(this.opcode, this.payload, true, false, null);
+      this.plainFrames = encodeFrame(this.opcode, this.payload, true, false, null, SHARED_FRAME_JOIN_BYTES);
       for (const chunk of this.plainFrames) this.plainBytes += chunk.length;
     }
     return this.plainFrames;
@@ -91,7 +99,7 @@ export class PreparedMessage {
       // RSV1 on the first (only) frame marks the message compressed (RFC 7692 section 6).
       const cache = this.compressed;
       frames = codec.compress(this.payload).then(
-        (data) => encodeFrame(this.opcode, data, true, true, null),
+        (data) => encodeFrame(this.opcode, data, true, true, null, SHARED_FRAME_JOIN_BYTES),
         () => {
           cache.delete(key);
           return null;

@@ -7,7 +7,7 @@ import { appended, sharedEmpty } from "../protocol/empty.js";
  * one `write`: the copy costs less than the stream's bookkeeping for each chunk of a writev.
  * Larger batches go out as a writev of the frames as they are.
  */
-const COALESCE_BYTES = 16 * 1024;
+export const COALESCE_BYTES = 16 * 1024;
 
 /**
  * Coalesces the frames written during one turn of the event loop (or during one read, see

@@ -149,3 +149,15 @@ test("encodeTextFrame equals encodeFrame of the UTF-8 bytes, for ASCII, multi-by
     }
   }
 });
+
+test("an unmasked payload over 4 KiB is sent by reference after its header; shared frames join up to 16 KiB", () => {
+  const small = pattern(4096);
+  assert.equal(encodeFrame(OP.binary, small, true, false, null).length, 1, "copied next to its header");
+  const large = pattern(4097);
+  const parts = encodeFrame(OP.binary, large, true, false, null);
+  assert.equal(parts.length, 2);
+  assert.equal(parts[1], large, "the payload itself, not a copy");
+  assert.equal(encodeFrame(OP.binary, large, true, false, null, 16 * 1024).length, 1);
+  assert.equal(encodeFrame(OP.binary, large, true, false, TEST_MASK).length, 1, "a masked frame is always one masked copy");
+  assert.ok(Buffer.concat(parts).equals(encodeFrame(OP.binary, large, true, false, null, 16 * 1024)[0]!));
+});

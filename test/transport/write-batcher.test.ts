@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Writable } from "node:stream";
 import { WriteBatcher } from "../../src/transport/write-batcher.js";
+import { PreparedMessage } from "../../src/transport/prepared-message.js";
 
 /** A socket stand-in that records each write and writev it is given. */
 function recordingSocket() {
@@ -75,4 +76,16 @@ test("nothing is written to a socket that has ended; flush() before end() sends 
   batcher.flush();
   assert.equal(bytes(), "last words");
   assert.equal(calls.length, 1);
+});
+
+test("a prepared (shared) frame up to 16 KiB is one buffer, so no subscriber's batcher copies it", () => {
+  const message = new PreparedMessage(0x2, Buffer.alloc(10_000, 7));
+  assert.equal(message.frames.length, 1);
+  const { socket, calls } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  batcher.hold();
+  batcher.write(message.frames);
+  batcher.release();
+  assert.equal(calls[0]!.chunks[0], message.frames[0], "written as it is");
+  assert.equal(new PreparedMessage(0x2, Buffer.alloc(20_000)).frames.length, 2, "a larger one keeps its payload by reference");
 });
