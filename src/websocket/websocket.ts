@@ -24,7 +24,7 @@ export interface WebSocketMessageEvent {
 }
 
 /** A received message; text is decoded only if a handler reads `data`. */
-class MessageEvent implements WebSocketMessageEvent {
+class ReceivedMessage implements WebSocketMessageEvent {
   readonly type = "message";
   private text: string | undefined;
 
@@ -317,7 +317,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   private dispatch(opcode: number, data: Buffer): void {
     const isBinary = opcode === WebSocketOpcode.binary;
-    if (this.messageHandler) this.callUser(this.messageHandler, new MessageEvent(data, isBinary));
+    if (this.messageHandler) this.callUser(this.messageHandler, new ReceivedMessage(data, isBinary));
     if (isBinary) this.callUser(this.binaryHandler, data);
     else if (this.textHandler) this.callUser(this.textHandler, data.toString());
   }
