@@ -18,7 +18,6 @@
 //   is primed with the last window of inflated output (RFC 7692 section 7.2.2's
 //   LZ77 window), which is the only state context takeover carries over.
 
-import { kMaxLength } from "node:buffer";
 import zlib from "node:zlib";
 import {
   resolveDeflateOptions,
@@ -28,6 +27,9 @@ import {
 } from "./deflate-negotiation.js";
 import { defaultZlibLimiter, type ZlibLimiter } from "./zlib-limiter.js";
 import { SlidingWindow } from "./sliding-window.js";
+import { DeflateClosedError, DeflateError, ZlibChannel } from "./zlib-channel.js";
+
+export { DeflateClosedError, DeflateError } from "./zlib-channel.js";
 
 /** RFC 7692 §7.2.1: a sync flush ends with this empty stored block, which the sender drops. */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -35,111 +37,14 @@ const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY_MESSAGE = Buffer.from([0x00]);
 /** Senders that use BFINAL end a message with one such block; a flood of them is an attack. */
 const MAX_FINAL_BLOCKS_PER_MESSAGE = 16;
-/**
- * Whole messages up to this compressed size are inflated synchronously. Its output is bounded
- * by the message size limit; at zlib's ~300 MB/s the worst case blocks the loop for well under
- * a millisecond per 100 KiB inflated.
- */
+/** Whole messages up to this compressed size are inflated synchronously... */
 const SYNC_INFLATE_MAX_INPUT = 16 * 1024;
-
-/** A failure the peer caused (or zlib hit); close the connection with `closeCode`. */
-export class DeflateError extends Error {
-  constructor(
-    /** 1007: corrupt compressed data; 1009: message too big once inflated; 1011: zlib failed compressing. */
-    readonly closeCode: 1007 | 1009 | 1011,
-    message: string,
-    /** For 1009: bytes of the message inflated when decompression was stopped. */
-    readonly inflatedBytes?: number,
-  ) {
-    super(message);
-    this.name = "DeflateError";
-  }
-}
-
-/** The operation could not run because close() was called; nothing to report to the peer. */
-export class DeflateClosedError extends Error {
-  constructor() {
-    super("permessage-deflate context is closed (the connection is closing)");
-    this.name = "DeflateClosedError";
-  }
-}
-
-interface Sink {
-  chunks: Buffer[];
-  length: number;
-  limit: number;
-  done: boolean;
-  resolve: (out: Buffer) => void;
-  reject: (err: Error) => void;
-}
-
-/** One zlib stream plus the single operation currently reading its output. */
-class ZlibChannel {
-  #sink: Sink | undefined;
-  /** Input bytes handed to zlib since creation (compare with stream.bytesWritten). */
-  written = 0;
-
-  constructor(
-    readonly stream: zlib.DeflateRaw | zlib.InflateRaw,
-    private readonly errorCode: 1007 | 1011,
-  ) {
-    // Listeners stay for the stream's whole life, so a late 'error' is never uncaught.
-    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
-    stream.on("error", (err: Error) => {
-      this.#fail(new DeflateError(this.errorCode, `${errorCode === 1007 ? "invalid compressed data" : "compression failed"}: ${err.message}`));
-    });
-  }
-
-  /** Writes the inputs (each with the stream's Z_SYNC_FLUSH) and resolves with all the output. */
-  run(inputs: readonly Uint8Array[], limit: number): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      const sink: Sink = { chunks: [], length: 0, limit, done: false, resolve, reject };
-      this.#sink = sink;
-      inputs.forEach((input, i) => {
-        this.written += input.length;
-        const last = i === inputs.length - 1;
-        this.stream.write(input, (err) => {
-          if (err) this.#fail(new DeflateError(this.errorCode, `zlib write failed: ${err.message}`));
-          else if (last) this.#finish(sink);
-        });
-      });
-    });
-  }
-
-  /** Rejects the running operation, if any, and frees the zlib stream. */
-  destroy(reason?: Error): void {
-    if (reason) this.#fail(reason);
-    this.#sink = undefined;
-    this.stream.destroy();
-  }
-
-  #onData(chunk: Buffer): void {
-    const sink = this.#sink;
-    if (!sink || sink.done) return;
-    sink.length += chunk.length;
-    if (sink.length > sink.limit) {
-      // Stop zlib now: a destroyed stream does not run its next chunk.
-      this.destroy(new DeflateError(1009, "message exceeds the maximum message size once decompressed", sink.length)); // reworded by the caller
-      return;
-    }
-    sink.chunks.push(chunk);
-  }
-
-  #finish(sink: Sink): void {
-    if (sink.done) return;
-    sink.done = true;
-    if (this.#sink === sink) this.#sink = undefined;
-    sink.resolve(sink.chunks.length === 1 ? sink.chunks[0]! : Buffer.concat(sink.chunks, sink.length));
-  }
-
-  #fail(err: Error): void {
-    const sink = this.#sink;
-    if (!sink || sink.done) return;
-    sink.done = true;
-    this.#sink = undefined;
-    sink.reject(err);
-  }
-}
+/**
+ * ... as long as they inflate to at most this: zlib stops there (well under a millisecond of
+ * work), and a larger message goes to the thread pool instead, so a small bomb cannot hold the
+ * event loop for long.
+ */
+const SYNC_INFLATE_MAX_OUTPUT = 256 * 1024;
 
 /**
  * Compression state of one connection. Create it after negotiation with
@@ -218,9 +123,10 @@ export class PerMessageDeflate {
 
   /**
    * Inflates a whole message at once on this thread when that is possible now: nothing
-   * queued, no message in progress, at most SYNC_INFLATE_MAX_INPUT bytes. Returns undefined
-   * when the caller must use `decompress()` instead (also for a message that holds a BFINAL
-   * block, which that path handles). Throws DeflateError 1009 or 1007 as `decompress` rejects.
+   * queued, no message in progress, at most SYNC_INFLATE_MAX_INPUT bytes in and
+   * SYNC_INFLATE_MAX_OUTPUT out. Returns undefined when the caller must use `decompress()`
+   * instead (also for a message that holds a BFINAL block, which that path handles). Throws
+   * DeflateError 1009 or 1007 as `decompress` rejects.
    */
   decompressSync(data: Uint8Array, maxMessageBytes: number): Buffer | undefined {
     if (this.#closed || this.#decompressPending > 0 || this.#messageBytes !== 0 || this.#inflater) return undefined;
@@ -234,7 +140,8 @@ export class PerMessageDeflate {
       info: true,
     };
     // zlib stops allocating past this and throws: a bomb costs at most the limit.
-    if (maxMessageBytes < kMaxLength) options.maxOutputLength = Math.max(1, Math.floor(maxMessageBytes));
+    const outputLimit = Math.min(maxMessageBytes, SYNC_INFLATE_MAX_OUTPUT);
+    options.maxOutputLength = Math.max(1, Math.floor(outputLimit));
     const dictionary = this.#window?.bytes;
     if (dictionary) options.dictionary = dictionary;
     // Each call allocates an output chunk of this size; small messages need little.
@@ -244,6 +151,8 @@ export class PerMessageDeflate {
       result = zlib.inflateRawSync(input, options) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
     } catch (caught) {
       const tooBig = (caught as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE";
+      // Too big to inflate here but perhaps not too big: the thread pool decides.
+      if (tooBig && maxMessageBytes > SYNC_INFLATE_MAX_OUTPUT) return undefined;
       this.#decompressError = tooBig
         ? new DeflateError(1009, `message inflates past the maximum message size of ${maxMessageBytes} bytes`, maxMessageBytes + 1)
         : new DeflateError(1007, `invalid compressed data: ${(caught as Error).message}`);

@@ -118,3 +118,18 @@ test("SlidingWindow keeps exactly the last `size` bytes across slides", () => {
   window.append(Buffer.alloc(250, 9));
   assert.deepEqual([...window.bytes!], new Array(100).fill(9));
 });
+
+test("a small message that inflates past 256 KiB goes to the thread pool, which still enforces the limit", async () => {
+  const receiver = new PerMessageDeflate(forRole(TAKEOVER, "server"));
+  const compress = peerCompressor();
+  const large = Buffer.alloc(1_000_000, 0x61);
+  const compressed = await compress(large);
+  assert.ok(compressed.length < 16 * 1024);
+  assert.equal(receiver.decompressSync(compressed, 10_000_000), undefined, "not inflated on the event loop");
+  assert.ok((await receiver.decompress(compressed, true, 10_000_000)).equals(large));
+  // The window carried over from the thread-pool path to the next small message.
+  const small = Buffer.alloc(100, 0x61);
+  assert.ok(receiver.decompressSync(await compress(small), 10_000_000)!.equals(small));
+  await assert.rejects(receiver.decompress(await compress(large), true, 500_000), (err: unknown) => err instanceof DeflateError && err.closeCode === 1009);
+  receiver.close();
+});
