@@ -8,7 +8,7 @@ import { appended, sharedEmpty, withoutHead } from "../protocol/empty.js";
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 
 type Outgoing =
-  | { kind: "data"; opcode: number; payload: Buffer | string; compressed: Promise<Buffer> | null }
+  | { kind: "data"; opcode: number; payload: Buffer | string; length: number; compressed: Promise<Buffer> | null }
   | { kind: "prepared"; message: PreparedMessage; shared: Promise<Buffer[] | null> | null }
   | { kind: "close"; code: number | undefined; reason: string };
 
@@ -56,15 +56,14 @@ export class SendQueue {
     return count > 0 && this.entries[count - 1]!.kind === "close";
   }
 
-  /** Queues a message; it is compressed first when the codec wants it. */
-  send(opcode: DataOpcode, payload: Buffer | string): void {
+  /** Queues a message of `length` bytes (see `payloadLength`); compressed first when the codec wants it. */
+  send(opcode: DataOpcode, payload: Buffer | string, length: number): void {
     const codec = this.codec;
-    const length = payloadLength(payload);
     if (codec && length >= codec.threshold) {
       const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
-      this.push({ kind: "data", opcode, payload: bytes, compressed: this.startCompression(codec.compress(bytes)) }, length);
+      this.push({ kind: "data", opcode, payload: bytes, length, compressed: this.startCompression(codec.compress(bytes)) }, length);
     } else {
-      this.push({ kind: "data", opcode, payload, compressed: null }, length);
+      this.push({ kind: "data", opcode, payload, length, compressed: null }, length);
     }
   }
 
@@ -127,7 +126,7 @@ export class SendQueue {
           return;
         }
       }
-      if (!this.shift(entry, payloadLength(entry.payload))) return;
+      if (!this.shift(entry, entry.length)) return;
       this.sink.writeData(entry.opcode, entry.payload, compressed);
     }
   }

@@ -98,7 +98,12 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   /** Bytes accepted by send() but not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.socket.writableLength + this.batcher.bytes + (this.sendQueue === null ? 0 : this.sendQueue.bytes);
+    return this.writeBacklog + (this.sendQueue === null ? 0 : this.sendQueue.bytes);
+  }
+
+  /** Bytes framed but not yet taken by the operating system: in the socket or the batcher. */
+  private get writeBacklog(): number {
+    return this.socket.writableLength + this.batcher.bytes;
   }
 
   /** The send buffer's high-water mark, from the socket. */
@@ -118,11 +123,17 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.bufferedAmount >= this.sendBufferLimit) return false;
     // The common case first: nothing waiting, nothing to compress: frame and write at once.
     const codec = this.codec;
-    if (this.nothingWaiting() && (codec === null || payloadLength(payload) < codec.threshold)) {
+    if (codec === null && this.nothingWaiting()) {
       this.writeData(opcode, payload, null);
       return true;
     }
-    this.queue().send(opcode, payload);
+    // The length is counted once here, for the threshold and for the queue's figures.
+    const length = payloadLength(payload);
+    if (this.nothingWaiting() && (codec === null || length < codec.threshold)) {
+      this.writeData(opcode, payload, null);
+      return true;
+    }
+    this.queue().send(opcode, payload, length);
     return true;
   }
 
@@ -135,7 +146,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     const codec = this.codec;
     // The common case, kept short: it runs once per subscriber per publish.
     if (codec === null && this.nothingWaiting()) {
-      if (!this.connection.canSend || this.socket.writableLength + this.batcher.bytes >= this.sendBufferLimit) return false;
+      if (!this.connection.canSend || this.writeBacklog >= this.sendBufferLimit) return false;
       this.batcher.write(message.frames);
       return true;
     }
@@ -241,7 +252,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
    * peer that never reads cannot grow our send buffer.
    */
   isWriteBacklogged(): boolean {
-    return this.socket.writableLength + this.batcher.bytes > this.sendBufferLimit;
+    return this.writeBacklog > this.sendBufferLimit;
   }
 
   message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer, compressed: boolean): void {

@@ -44,8 +44,8 @@ test("SendQueue: a short message and the close wait behind a message being compr
   const codec = new ManualCodec();
   const sink = sendSink();
   const queue = new SendQueue(codec, sink);
-  queue.send(TEXT, "a long message to compress");
-  queue.send(BINARY, Buffer.from("short"));
+  queue.send(TEXT, "a long message to compress", 26);
+  queue.send(BINARY, Buffer.from("short"), 5);
   queue.close(1000, "bye");
   assert.deepEqual(sink.log, [], "nothing may overtake the message being compressed");
   assert.equal(queue.closing, true);
@@ -61,8 +61,8 @@ test("SendQueue: a failed compression fails the connection and drops what waited
   const codec = new ManualCodec();
   const sink = sendSink();
   const queue = new SendQueue(codec, sink);
-  queue.send(TEXT, "a long message to compress");
-  queue.send(TEXT, "x");
+  queue.send(TEXT, "a long message to compress", 26);
+  queue.send(TEXT, "x", 1);
   codec.pending[0]!.reject(new Error("zlib broke"));
   await tick();
   assert.deepEqual(sink.log, ["fail:zlib broke"]);
@@ -74,8 +74,8 @@ test("SendQueue: nothing is written once the queue was abandoned during a compre
   const codec = new ManualCodec();
   const sink = sendSink();
   const queue = new SendQueue(codec, sink);
-  queue.send(BINARY, Buffer.from("a long message to compress"));
-  queue.send(TEXT, "x");
+  queue.send(BINARY, Buffer.from("a long message to compress"), 26);
+  queue.send(TEXT, "x", 1);
   queue.abandon();
   codec.pending[0]!.resolve(Buffer.from("Z"));
   await tick();
