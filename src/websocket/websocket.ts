@@ -231,12 +231,12 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   /** Sends a ping (at most 125 bytes). The peer's pong arrives at `onpong`. */
   ping(data: WebSocketData = EMPTY): boolean {
-    return this.requireTransport("ping").sendPing(toBytes(data));
+    return this.requireTransport("ping").sendPing(bytesOf(data, "ping"));
   }
 
   /** Sends an unsolicited pong (pings are answered automatically). */
   pong(data: WebSocketData = EMPTY): boolean {
-    return this.requireTransport("pong").sendPong(toBytes(data));
+    return this.requireTransport("pong").sendPong(bytesOf(data, "pong"));
   }
 
   /**
@@ -393,8 +393,3 @@ for (const [name, value] of Object.entries(ReadyState)) {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function toBytes(data: WebSocketData): Uint8Array {
-  if (typeof data === "string") return Buffer.from(data);
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-}
