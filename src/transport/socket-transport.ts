@@ -9,16 +9,12 @@ import type { PreparedMessage } from "./prepared-message.js";
 import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
 import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
 import type { TransportListener, TransportOptions } from "./types.js";
-import { WebSocketProtocolError } from "./types.js";
+import { connectionOptions, WebSocketProtocolError } from "./types.js";
 import { WriteBatcher } from "./write-batcher.js";
 import { payloadLength, SendQueue, type SendQueueSink } from "./send-queue.js";
 import { DeliveryQueue, type DeliveryQueueOwner } from "./delivery-queue.js";
 
 export { WebSocketProtocolError, type TransportLimits, type TransportListener, type TransportOptions } from "./types.js";
-
-function compressedLimit(limit: number): number {
-  return limit + Math.ceil(limit / 1000) + 1024;
-}
 
 const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
 
@@ -63,19 +59,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   ) {
     this.codec = options.codec ?? null;
     this.sendBufferLimit = options.maxSendBufferBytes ?? DEFAULT_SEND_BUFFER_BYTES;
-    this.connection = new Connection(
-      {
-        role: options.role,
-        maxMessageBytes: options.maxMessageBytes,
-        // Compressed messages are checked by compressed size in the core (incompressible data
-        // grows a little when deflated, so allow that) and by inflated size in the codec.
-        maxCompressedMessageBytes: this.codec ? compressedLimit(options.maxMessageBytes) : options.maxMessageBytes,
-        maxFrameBytes: this.codec ? compressedLimit(options.maxFrameBytes ?? options.maxMessageBytes) : (options.maxFrameBytes ?? options.maxMessageBytes),
-        compression: this.codec !== null,
-        ...(options.maskSource ? { maskSource: options.maskSource } : {}),
-      },
-      this,
-    );
+    this.connection = new Connection(connectionOptions(options), this);
     this.batcher = new WriteBatcher(socket);
     // Frames are already batched per tick; Nagle's algorithm would only add latency.
     if (typeof (socket as Socket).setNoDelay === "function") (socket as Socket).setNoDelay(true);
@@ -127,9 +111,9 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
       this.writeData(opcode, payload, null);
       return true;
     }
-    // The length is counted once here, for the threshold and for the queue's figures.
+    // Counted once, for the threshold and for the queue's figures.
     const length = payloadLength(payload);
-    if (this.nothingWaiting() && (codec === null || length < codec.threshold)) {
+    if (codec !== null && length < codec.threshold && this.nothingWaiting()) {
       this.writeData(opcode, payload, null);
       return true;
     }

@@ -1,5 +1,5 @@
 import type { Buffer } from "node:buffer";
-import type { Role } from "../protocol/connection.js";
+import type { ConnectionOptions, Role } from "../protocol/connection.js";
 import type { MaskSource } from "../protocol/mask.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { WebSocketOpcode } from "../protocol/opcodes.js";
@@ -52,4 +52,25 @@ export class WebSocketProtocolError extends Error {
     super(message);
     this.name = "WebSocketProtocolError";
   }
+}
+
+/** A limit raised for compressed data: incompressible data grows a little when deflated. */
+function compressedLimit(limit: number): number {
+  return limit + Math.ceil(limit / 1000) + 1024;
+}
+
+/** The protocol core's options for a transport's connection. */
+export function connectionOptions(options: TransportOptions): ConnectionOptions {
+  const compression = options.codec !== undefined;
+  const maxFrameBytes = options.maxFrameBytes ?? options.maxMessageBytes;
+  return {
+    role: options.role,
+    maxMessageBytes: options.maxMessageBytes,
+    // Compressed messages are checked by compressed size in the core and by inflated size in
+    // the codec.
+    maxCompressedMessageBytes: compression ? compressedLimit(options.maxMessageBytes) : options.maxMessageBytes,
+    maxFrameBytes: compression ? compressedLimit(maxFrameBytes) : maxFrameBytes,
+    compression,
+    ...(options.maskSource ? { maskSource: options.maskSource } : {}),
+  };
 }
