@@ -5,7 +5,7 @@ import type { MaskSource } from "./mask.js";
 import { ReadyState, WebSocketOpcode } from "./opcodes.js";
 import { FrameParser, type FrameSink } from "./parser.js";
 import { MessageBuffer } from "./message-buffer.js";
-import { Utf8Validator } from "./utf8.js";
+import { isValidUtf8, Utf8Validator } from "./utf8.js";
 
 export type Role = "server" | "client";
 
@@ -173,6 +173,21 @@ export class Connection implements FrameSink {
     // and calls resumeReceiving(): if it turns out corrupt, the connection fails right there.
     if (compressed) this.parser.pause();
     this.events.message(opcode, data, compressed);
+    return !this.parser.stopped;
+  }
+
+  /** The one-call path for a whole small frame: the same rules as the three calls above. */
+  wholeDataFrame(opcode: number, rsv1: boolean, payload: Buffer, ascii: boolean): boolean {
+    if (this.messageOpcode !== 0) return this.failFromPeer(CloseCode.protocolError, "new message started inside a fragmented message");
+    if (rsv1 && !this.compression) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension");
+    const limit = rsv1 ? this.maxCompressedMessageBytes : this.maxMessageBytes;
+    if (payload.length > limit) return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`);
+    if (opcode === WebSocketOpcode.text && !rsv1 && !ascii && !isValidUtf8(payload)) {
+      return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8");
+    }
+    // As in dataFrameEnd: nothing behind a compressed message is parsed until it is inflated.
+    if (rsv1) this.parser.pause();
+    this.events.message(opcode as DataOpcode, payload, rsv1);
     return !this.parser.stopped;
   }
 

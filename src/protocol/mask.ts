@@ -59,8 +59,41 @@ export function applyMask(data: Uint8Array, mask: Uint8Array, offset = 0): void 
   if (i + 2 < length) data[i + 2] = data[i + 2]! ^ m2;
 }
 
+/**
+ * Unmasks `data[start..end)` in place with the 4-byte key stored at `data[keyAt]` (a frame's
+ * own key, read where it arrived), for payloads shorter than `SHORT_UNMASK_LIMIT`. Returns
+ * true when every unmasked byte is ASCII: the loop touches each byte anyway, so a text
+ * message learns for free that it needs no UTF-8 check.
+ */
+export function unmaskShortInPlace(data: Uint8Array, keyAt: number, start: number, end: number): boolean {
+  const m0 = data[keyAt]!;
+  const m1 = data[keyAt + 1]!;
+  const m2 = data[keyAt + 2]!;
+  const m3 = data[keyAt + 3]!;
+  let seen = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const a = data[i]! ^ m0;
+    const b = data[i + 1]! ^ m1;
+    const c = data[i + 2]! ^ m2;
+    const d = data[i + 3]! ^ m3;
+    data[i] = a;
+    data[i + 1] = b;
+    data[i + 2] = c;
+    data[i + 3] = d;
+    seen |= a | b | c | d;
+  }
+  if (i < end) seen |= data[i] = data[i]! ^ m0;
+  if (i + 1 < end) seen |= data[i + 1] = data[i + 1]! ^ m1;
+  if (i + 2 < end) seen |= data[i + 2] = data[i + 2]! ^ m2;
+  return seen < 0x80;
+}
+
+/** Payloads from this size on are unmasked by `applyMask`, where SIMD pays. */
+export const SHORT_UNMASK_LIMIT = 1024;
+
 /** From here up the WebAssembly round trip wins: about equal at 512 bytes, 1.3x at 1 KiB, 3x at 64 KiB. */
-const SIMD_THRESHOLD = 1024;
+const SIMD_THRESHOLD = SHORT_UNMASK_LIMIT;
 
 /**
  * Copies `source` into `target` (at least as long) masked, as `applyMask` would leave it.

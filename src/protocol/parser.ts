@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
-import { applyMask, copyMasked } from "./mask.js";
+import { applyMask, copyMasked, SHORT_UNMASK_LIMIT, unmaskShortInPlace } from "./mask.js";
 import { isControlOpcode, isKnownOpcode } from "./opcodes.js";
 import { appended, sharedEmpty } from "./empty.js";
 import { CloseCode } from "./close.js";
@@ -13,6 +13,13 @@ export interface FrameSink {
   dataPayload(chunk: Buffer): boolean;
   /** The current data frame is complete. Return false to stop parsing. */
   dataFrameEnd(): boolean;
+  /**
+   * A whole unfragmented data frame (FIN set, RSV2 and RSV3 clear, text or binary) that
+   * arrived complete in one chunk, its payload unmasked: the common small message, reported
+   * in one call instead of start, payload and end. `ascii` is true when the payload is known
+   * to be all ASCII (so valid UTF-8); false means unknown. Return false to stop parsing.
+   */
+  wholeDataFrame(opcode: number, rsv1: boolean, payload: Buffer, ascii: boolean): boolean;
   /** A complete control frame. Return false to stop parsing. */
   controlFrame(header: FrameHeader, payload: Buffer): boolean;
   /** A frame-level protocol violation; parsing has stopped for good. */
@@ -55,6 +62,8 @@ export class FrameParser {
   /** Pieces of a control frame payload that arrived split. */
   private controlPieces: Buffer[] = sharedEmpty();
   private paused = false;
+  /** Where the payload of the frame `wholeFrameEnd` last accepted starts. */
+  private wholePayloadStart = 0;
   /** Input that arrived or was left over while paused, in order. */
   private heldInput: Buffer[] = sharedEmpty();
 
@@ -119,6 +128,14 @@ export class FrameParser {
         return;
       }
       if (this.state === State.Header) {
+        if (this.headerHave === 0) {
+          const end = this.wholeFrameEnd(chunk, pos);
+          if (end > 0) {
+            if (!this.deliverWholeFrame(chunk, pos, end)) return;
+            pos = end;
+            continue;
+          }
+        }
         pos = this.readHeader(chunk, pos);
       } else if (this.state === State.Payload) {
         const take = Math.min(this.payloadRemaining, length - pos);
@@ -129,6 +146,62 @@ export class FrameParser {
         return;
       }
     }
+  }
+
+  /**
+   * Where a whole data frame starting at chunk[pos] ends, when it qualifies for the one-call
+   * path: complete in this chunk, FIN set, RSV2/RSV3 clear, text or binary, masked as
+   * expected, a 7- or 16-bit length within the frame limit. 0 otherwise: the general path
+   * then parses it and reports any violation.
+   */
+  private wholeFrameEnd(chunk: Buffer, pos: number): number {
+    const available = chunk.length - pos;
+    if (available < 2) return 0;
+    const b0 = chunk[pos]!;
+    const b1 = chunk[pos + 1]!;
+    // 0xb0 keeps FIN, RSV2 and RSV3: FIN must be set and the other two clear.
+    if ((b0 & 0xb0) !== 0x80) return 0;
+    const opcode = b0 & 0x0f;
+    if (opcode !== 0x1 && opcode !== 0x2) return 0;
+    const masked = (b1 & 0x80) !== 0;
+    if (masked !== this.options.expectMasked) return 0;
+    let payloadLength = b1 & 0x7f;
+    let headerSize = 2;
+    if (payloadLength === 126) {
+      if (available < 4) return 0;
+      payloadLength = (chunk[pos + 2]! << 8) | chunk[pos + 3]!;
+      headerSize = 4;
+    } else if (payloadLength === 127) {
+      return 0;
+    }
+    if (payloadLength > this.options.maxFrameBytes) return 0;
+    if (masked) headerSize += 4;
+    const size = headerSize + payloadLength;
+    if (size > available) return 0;
+    this.wholePayloadStart = pos + headerSize;
+    return pos + size;
+  }
+
+  /** Unmasks and reports a frame `wholeFrameEnd` accepted. Returns false when parsing stopped. */
+  private deliverWholeFrame(chunk: Buffer, pos: number, end: number): boolean {
+    const b0 = chunk[pos]!;
+    const start = this.wholePayloadStart;
+    let ascii = false;
+    if (this.options.expectMasked) {
+      if (end - start < SHORT_UNMASK_LIMIT) {
+        ascii = unmaskShortInPlace(chunk, start - 4, start, end);
+      } else {
+        const key = (this.maskKey ??= new Uint8Array(4));
+        key[0] = chunk[start - 4]!;
+        key[1] = chunk[start - 3]!;
+        key[2] = chunk[start - 2]!;
+        key[3] = chunk[start - 1]!;
+        applyMask(chunk.subarray(start, end), key, 0);
+      }
+    }
+    const keepGoing = this.sink.wholeDataFrame(b0 & 0x0f, (b0 & 0x40) !== 0, chunk.subarray(start, end), ascii);
+    if (!keepGoing) this.stop();
+    return keepGoing && this.state !== State.Stopped;
   }
 
   /** Parses a header starting at chunk[pos]; returns the new position. */

@@ -15,10 +15,11 @@ function pattern(length: number): Buffer {
 }
 
 /** A FrameSink that reassembles frames as the parser reports them. */
-function collectingParser(expectMasked: boolean) {
+function collectingParser(expectMasked: boolean, maxFrameBytes = 1 << 24) {
   const frames: Array<{ header: FrameHeader; payload: Buffer }> = [];
   const errors: Array<[number, string]> = [];
   let current: { header: FrameHeader; pieces: Buffer[] } | null = null;
+  let whole = 0;
   const sink: FrameSink = {
     dataFrameStart(header) {
       current = { header, pieces: [] };
@@ -33,6 +34,14 @@ function collectingParser(expectMasked: boolean) {
       current = null;
       return true;
     },
+    wholeDataFrame(opcode, rsv1, payload, ascii) {
+      // The one-call path reports only the header fields it leaves open.
+      const header = { fin: true, rsv1, rsv2: false, rsv3: false, opcode, masked: expectMasked, payloadLength: payload.length, mask: null };
+      if (ascii) assert.ok(payload.every((byte) => byte < 0x80), "ascii is only claimed for ASCII payloads");
+      frames.push({ header, payload: Buffer.from(payload) });
+      whole++;
+      return true;
+    },
     controlFrame(header, payload) {
       frames.push({ header, payload: Buffer.from(payload) });
       return true;
@@ -41,8 +50,8 @@ function collectingParser(expectMasked: boolean) {
       errors.push([code, message]);
     },
   };
-  const parser = new FrameParser(sink, { expectMasked, maxFrameBytes: 1 << 24 });
-  return { parser, frames, errors };
+  const parser = new FrameParser(sink, { expectMasked, maxFrameBytes });
+  return { parser, frames, errors, wholeFrames: () => whole };
 }
 
 function expectedLengthField(length: number): number[] {
@@ -160,4 +169,49 @@ test("an unmasked payload over 4 KiB is sent by reference after its header; shar
   assert.equal(encodeFrame(OP.binary, large, true, false, null, 16 * 1024).length, 1);
   assert.equal(encodeFrame(OP.binary, large, true, false, TEST_MASK).length, 1, "a masked frame is always one masked copy");
   assert.ok(Buffer.concat(parts).equals(encodeFrame(OP.binary, large, true, false, null, 16 * 1024)[0]!));
+});
+
+test("a read of whole small frames is reported one call per frame; split frames take the general path, same result", () => {
+  const specs: Array<[number, Buffer]> = [
+    [OP.text, Buffer.from("plain ascii")],
+    [OP.binary, pattern(300)],
+    [OP.text, Buffer.from("κόσμε, not ASCII")],
+    [OP.binary, pattern(2000)],
+    [OP.text, Buffer.alloc(0)],
+  ];
+  for (const mask of [null, TEST_MASK]) {
+    const stream = Buffer.concat(specs.flatMap(([opcode, payload]) => encodeFrame(opcode, payload, true, false, mask)));
+    const whole = collectingParser(mask !== null);
+    whole.parser.push(Buffer.from(stream));
+    assert.equal(whole.wholeFrames(), specs.length, "every frame complete in the read takes the one-call path");
+    const split = collectingParser(mask !== null);
+    for (let i = 0; i < stream.length; i += 7) split.parser.push(Buffer.from(stream.subarray(i, i + 7)));
+    assert.ok(split.wholeFrames() < specs.length, "frames cut by reads take the general path");
+    for (const run of [whole, split]) {
+      assert.deepEqual(run.errors, []);
+      assert.deepEqual(run.frames.map((f) => [f.header.opcode, f.header.fin, f.payload.toString("hex")]), specs.map(([op, p]) => [op, true, p.toString("hex")]));
+    }
+  }
+});
+
+test("frames the one-call path leaves alone: fragments, RSV2/RSV3, 64-bit lengths, wrong masking, over the frame limit", () => {
+  const cases: Array<[string, Buffer, boolean]> = [
+    ["a first fragment", Buffer.concat(encodeFrame(OP.text, Buffer.from("frag"), false, false, TEST_MASK)), true],
+    ["a continuation", Buffer.concat(encodeFrame(0x0, Buffer.from("cont"), true, false, TEST_MASK)), true],
+    ["a ping", Buffer.concat(encodeFrame(OP.ping, Buffer.from("p"), true, false, TEST_MASK)), true],
+    ["an unmasked frame to a server", Buffer.concat(encodeFrame(OP.binary, Buffer.from("x"), true, false, null)), true],
+    ["a 64-bit length", frame({ opcode: OP.binary, payload: Buffer.alloc(70_000), mask: true }), true],
+  ];
+  const rsv2 = Buffer.concat(encodeFrame(OP.text, Buffer.from("r"), true, false, TEST_MASK));
+  rsv2[0]! |= 0x20;
+  cases.push(["RSV2 set", rsv2, true]);
+  for (const [name, bytes, expectMasked] of cases) {
+    const run = collectingParser(expectMasked);
+    run.parser.push(bytes);
+    assert.equal(run.wholeFrames(), 0, name);
+  }
+  const limited = collectingParser(true, 10);
+  limited.parser.push(Buffer.concat(encodeFrame(OP.binary, Buffer.alloc(20), true, false, TEST_MASK)));
+  assert.equal(limited.wholeFrames(), 0, "over the frame limit");
+  assert.deepEqual(limited.errors.map(([code]) => code), [1009], "and the general path refuses it");
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyMask, copyMasked, randomMaskSource } from "../../src/protocol/mask.js";
+import { applyMask, copyMasked, randomMaskSource, unmaskShortInPlace } from "../../src/protocol/mask.js";
 import { maskSimd } from "../../src/protocol/mask-simd.js";
 
 /** Section 5.3, literally: transformed-octet-i = original-octet-i XOR masking-key-octet-(i MOD 4). */
@@ -102,4 +102,23 @@ test("randomMaskSource hands out successive 4-byte keys and refills its pool onc
   }
   assert.equal(fills, 3, "the pool is refilled when used up, not before");
   assert.equal(seen.size, 2048 * 2 + 1, "each key is a fresh slice of the pool");
+});
+
+test("unmaskShortInPlace unmasks with the key stored in the frame, and says ASCII only when every byte is", () => {
+  for (let length = 0; length <= 70; length++) {
+    for (const highByteAt of [-1, 0, length - 1, length >> 1]) {
+      const plain = Uint8Array.from({ length }, (_, i) => (i * 13 + 1) & 0x7f);
+      if (highByteAt >= 0 && highByteAt < length) plain[highByteAt] = 0xc3;
+      // [guard, key x4, masked payload, guard], the key at an odd position as in a real chunk.
+      const chunk = new Uint8Array(1 + 4 + length + 1);
+      chunk.set(KEY, 1);
+      chunk.set(naiveMask(plain, KEY, 0), 5);
+      chunk[0] = 0xee;
+      chunk[chunk.length - 1] = 0xee;
+      const ascii = unmaskShortInPlace(chunk, 1, 5, 5 + length);
+      assert.deepEqual(chunk.subarray(5, 5 + length), plain, `length ${length}`);
+      assert.equal(ascii, plain.every((b) => b < 0x80), `ascii flag, length ${length}, high byte at ${highByteAt}`);
+      assert.deepEqual([chunk[0], chunk[chunk.length - 1]], [0xee, 0xee], "bytes outside the payload untouched");
+    }
+  }
 });
