@@ -23,8 +23,22 @@ export function bytesOf(data: WebSocketData, caller: string): Buffer {
   throw new TypeError(`${caller}() takes a string, a Uint8Array (Buffer) or an ArrayBuffer.`);
 }
 
+/**
+ * The received text message whose handlers are running now: its bytes were validated on
+ * arrival, so forwarding them as text (an echo, a relay, a publish) needs no second check.
+ * Only the very buffer being delivered counts, and only until its handlers return.
+ */
+let deliveredText: Buffer | null = null;
+
+/** Marks `bytes` as the validated text being delivered (null when delivery ends). @internal */
+export function setDeliveredText(bytes: Buffer | null): void {
+  deliveredText = bytes;
+}
+
 /** Checks bytes about to go out as a text message (RFC 6455 section 5.6: UTF-8, or the peer fails with 1007). */
 export function requireUtf8(bytes: Buffer, caller: string): Buffer {
-  if (!isValidUtf8(bytes)) throw new TypeError(`${caller}(..., { binary: false }): the bytes are not valid UTF-8 text.`);
+  if (bytes !== deliveredText && !isValidUtf8(bytes)) {
+    throw new TypeError(`${caller}(..., { binary: false }): the bytes are not valid UTF-8 text.`);
+  }
   return bytes;
 }

@@ -6,7 +6,7 @@ import { CloseEvent, WebSocketFrame } from "./frame.js";
 import { ReceiveQueue } from "./receive-queue.js";
 import { SocketListener } from "./socket-listener.js";
 import type { PublishOptions, SocketTopics } from "./topics.js";
-import { bytesOf, requireUtf8, type SendOptions, type WebSocketData } from "./message-data.js";
+import { bytesOf, requireUtf8, setDeliveredText, type SendOptions, type WebSocketData } from "./message-data.js";
 
 export type { SendOptions, WebSocketData } from "./message-data.js";
 
@@ -317,9 +317,11 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
 
   private dispatch(opcode: number, data: Buffer): void {
     const isBinary = opcode === WebSocketOpcode.binary;
+    if (!isBinary) setDeliveredText(data);
     if (this.messageHandler) this.callUser(this.messageHandler, new ReceivedMessage(data, isBinary));
     if (isBinary) this.callUser(this.binaryHandler, data);
     else if (this.textHandler) this.callUser(this.textHandler, data.toString());
+    if (!isBinary) setDeliveredText(null);
   }
 
   /** Messages that waited for a handler go to the first one set, unless `recv()` took over. */

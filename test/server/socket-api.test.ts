@@ -69,6 +69,27 @@ describe("send and recv", () => {
     await peer.close();
   });
 
+  test("a handler forwards a received text's rawData as text without a second check, and other bytes are still checked", async () => {
+    const { peer, socket } = await pair();
+    const outcomes: string[] = [];
+    socket.onmessage = (event) => {
+      outcomes.push(String(socket.send(event.rawData, { binary: false })));
+      // Only the very buffer being delivered skips the check: any other bytes are checked.
+      try {
+        socket.send(Buffer.from([0x68, 0xc3, 0x28]), { binary: false });
+        outcomes.push("invalid bytes sent");
+      } catch (error) {
+        outcomes.push(error instanceof TypeError ? "TypeError" : String(error));
+      }
+    };
+    peer.ws.send("relay ✓");
+    const echoed = await peer.next();
+    assert.deepEqual([echoed.isBinary, echoed.text], [false, "relay ✓"]);
+    assert.deepEqual(outcomes, ["true", "TypeError"]);
+    // After the handler returned, the same buffer is an ordinary one again.
+    await peer.close();
+  });
+
   test("send(data, { binary }) overrides the type: UTF-8 bytes as text, a string as binary; bad text throws", async () => {
     const { peer, socket } = await pair();
     assert.equal(socket.send(Buffer.from("bytes as text ✓"), { binary: false }), true);
