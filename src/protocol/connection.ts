@@ -32,6 +32,12 @@ export interface ConnectionEvents {
   /** Bytes to send, in order. */
   write(chunks: Buffer[]): void;
   /**
+   * A frame to send, in order with `write`, given as its parts for the layer below to encode
+   * (with `encodeFrameInto`) where it keeps outgoing bytes: that saves a buffer per frame.
+   * Optional; without it the connection encodes frames itself and calls `write`.
+   */
+  writeFrame?(opcode: number, payload: Uint8Array | string, fin: boolean, rsv1: boolean, mask: Uint8Array | null): void;
+  /**
    * A complete message. Uncompressed text has been validated as UTF-8; a compressed message
    * (RFC 7692) is handed over as received, to be inflated and validated by the caller.
    */
@@ -79,6 +85,8 @@ export class Connection implements FrameSink {
   private peerClose: { code: number; reason: string } | null = null;
   /** The transport closed while input was held: stop once it has been parsed. */
   private stopAfterHeldInput = false;
+  /** The layer below encodes frames itself (`ConnectionEvents.writeFrame`). */
+  private readonly framesToEvents: boolean;
 
   constructor(
     options: ConnectionOptions,
@@ -91,6 +99,7 @@ export class Connection implements FrameSink {
       throw new TypeError("A client connection needs a maskSource: clients must mask every frame (RFC 6455 section 5.3).");
     }
     this.maskSource = options.role === "client" ? options.maskSource! : null;
+    this.framesToEvents = typeof events.writeFrame === "function";
     this.parser = new FrameParser(this, {
       expectMasked: options.role === "server",
       maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
@@ -260,7 +269,7 @@ export class Connection implements FrameSink {
   /** Sends a whole text message as one frame. Returns false when the connection is closing. */
   sendText(text: string): boolean {
     if (!this.canSend) return false;
-    this.events.write(encodeTextFrame(text, true, this.nextMask()));
+    this.emitFrame(WebSocketOpcode.text, text, true, false);
     return true;
   }
 
@@ -276,7 +285,7 @@ export class Connection implements FrameSink {
    */
   sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): boolean {
     if (!this.canSend) return false;
-    this.events.write(encodeFrame(opcode, payload, fin, rsv1, this.nextMask()));
+    this.emitFrame(opcode, payload, fin, rsv1);
     return true;
   }
 
@@ -346,7 +355,13 @@ export class Connection implements FrameSink {
   }
 
   private writeFrame(opcode: number, payload: Uint8Array): void {
-    this.events.write(encodeFrame(opcode, payload, true, false, this.nextMask()));
+    this.emitFrame(opcode, payload, true, false);
+  }
+
+  private emitFrame(opcode: number, payload: Uint8Array | string, fin: boolean, rsv1: boolean): void {
+    const mask = this.nextMask();
+    if (this.framesToEvents) this.events.writeFrame!(opcode, payload, fin, rsv1, mask);
+    else this.events.write(typeof payload === "string" ? encodeTextFrame(payload, fin, mask) : encodeFrame(opcode, payload, fin, rsv1, mask));
   }
 
   private nextMask(): Uint8Array | null {

@@ -70,6 +70,33 @@ export function writeHeader(
 }
 
 /**
+ * Encodes one whole frame into `target` at `offset`, which must have room for
+ * `headerLength(payloadLength, masked) + payloadLength` bytes; returns the bytes written. A
+ * string payload is written as UTF-8 and must be `payloadLength` bytes long in UTF-8. The
+ * payload itself is never modified: a masked frame masks the copy.
+ */
+export function encodeFrameInto(
+  target: Buffer,
+  offset: number,
+  opcode: number,
+  payload: Uint8Array | string,
+  payloadLength: number,
+  fin: boolean,
+  rsv1: boolean,
+  mask: Uint8Array | null,
+): number {
+  const start = offset + writeHeader(target, offset, opcode, payloadLength, fin, rsv1, mask);
+  if (typeof payload === "string") target.write(payload, start, payloadLength, "utf8");
+  else if (payloadLength <= SMALL_COPY) for (let i = 0; i < payloadLength; i++) target[start + i] = payload[i]!;
+  else target.set(payload, start);
+  if (mask) applyMask(target.subarray(start, start + payloadLength), mask);
+  return start + payloadLength - offset;
+}
+
+/** Up to this many bytes a plain loop copies faster than `set()`, which crosses into C++. */
+const SMALL_COPY = 64;
+
+/**
  * Encodes one frame. The payload is never modified: a masked frame gets a masked copy.
  * Returns one or two buffers to be written in order: one when the payload is at most
  * `copyUpTo` bytes (or masked).

@@ -230,6 +230,10 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     this.batcher.write(chunks);
   }
 
+  writeFrame(opcode: number, payload: Uint8Array | string, fin: boolean, rsv1: boolean, mask: Uint8Array | null): void {
+    this.batcher.writeFrame(opcode, payload, fin, rsv1, mask);
+  }
+
   /**
    * True when the peer is not reading what we send: the core then skips answering further
    * pings (RFC 6455 section 5.5.3 allows answering only the latest), so a ping flood from a

@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
+import { COPY_THRESHOLD, encodeFrame, encodeFrameInto, encodeTextFrame, headerLength } from "../protocol/frame.js";
 import { appended, sharedEmpty } from "../protocol/empty.js";
 
 /**
@@ -10,32 +11,70 @@ import { appended, sharedEmpty } from "../protocol/empty.js";
 export const COALESCE_BYTES = 16 * 1024;
 
 /**
+ * Small frames of every connection are encoded straight into one shared slab rather than
+ * into a buffer each that a batch then copies again. A batcher owns a *region* of the slab:
+ * the frames it encoded one after another, with no other connection's frame between them.
+ * Its batch is the region as one view (the usual case: the replies to one read), or, when
+ * other connections wrote in between, the regions it sealed plus the open one. Bytes handed
+ * to a socket are never written again: the slab is only ever appended to, and a full one is
+ * replaced, not reused. This saves an allocation and a copy per small message, which is a
+ * good part of the cost of a 32-byte echo; it is the one piece of shared mutable state in
+ * the transport, kept to this module.
+ */
+const SLAB_BYTES = COALESCE_BYTES;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+let slabOwner: WriteBatcher | null = null;
+
+/**
  * Coalesces the frames written during one turn of the event loop (or during one read, see
  * `hold`) into a single system call: a burst of small messages costs one write instead of
  * one per frame.
  */
 export class WriteBatcher {
-  /** Frames waiting for the end of the read or of the tick. */
+  /** Finished pieces of the batch, in order: sealed slab regions and frames too large to copy. */
   private chunks: Buffer[] = sharedEmpty();
-  /** Their total size, counted in `bufferedAmount`. */
+  /** The batch's total size, counted in `bufferedAmount`. */
   bytes = 0;
+  /** The slab holding this batcher's open region (null: no open region), and its bounds. */
+  private regionSlab: Buffer | null = null;
+  private regionStart = 0;
+  private regionEnd = 0;
   private flushScheduled = false;
   /** Between `hold()` and `release()`: writes wait for the release instead of the next tick. */
   private holding = false;
 
   constructor(private readonly socket: Duplex) {}
 
+  /** Queues encoded frames (already framed buffers, e.g. shared by a publish). */
   write(chunks: Buffer[]): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
+    this.sealRegion();
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!;
       this.chunks = appended(this.chunks, chunk);
       this.bytes += chunk.length;
     }
-    if (!this.holding && !this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(flushBatcher, this);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Queues one frame, encoding it where it will be sent from: into the shared slab when it is
+   * small, as header and payload buffers (no copy) when the payload is large and unmasked.
+   */
+  writeFrame(opcode: number, payload: Uint8Array | string, fin: boolean, rsv1: boolean, mask: Uint8Array | null): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+    const size = headerLength(length, mask !== null) + length;
+    if (size > SLAB_BYTES || (mask === null && length > COPY_THRESHOLD && typeof payload !== "string")) {
+      this.writeSeparately(opcode, payload, size, fin, rsv1, mask);
+      return;
     }
+    if (slabOwner !== this || this.regionSlab !== slab || slabUsed + size > SLAB_BYTES) this.openRegion(size);
+    slabUsed += encodeFrameInto(slab, slabUsed, opcode, payload, length, fin, rsv1, mask);
+    this.regionEnd = slabUsed;
+    this.bytes += size;
+    this.scheduleFlush();
   }
 
   /**
@@ -57,25 +96,70 @@ export class WriteBatcher {
   /** Hands everything written so far to the socket now. */
   flush(): void {
     this.flushScheduled = false;
-    const chunks = this.chunks;
-    const count = chunks.length;
-    if (count === 0) return;
+    if (this.bytes === 0) return;
     const total = this.bytes;
-    this.chunks = sharedEmpty();
     this.bytes = 0;
+    let chunks = this.chunks;
+    this.chunks = sharedEmpty();
+    let only: Buffer | null = null;
+    if (this.regionSlab !== null) {
+      const region = this.regionSlab.subarray(this.regionStart, this.regionEnd);
+      this.regionSlab = null;
+      if (chunks.length === 0) only = region;
+      else chunks = appended(chunks, region);
+    }
     const socket = this.socket;
     // Nothing can be sent once the socket is destroyed or ended (the transport flushes
     // before it ends the socket).
     if (socket.destroyed || socket.writableEnded) return;
-    if (count === 1) {
+    if (only !== null) {
+      socket.write(only);
+    } else if (chunks.length === 1) {
       socket.write(chunks[0]!);
     } else if (total <= COALESCE_BYTES) {
       socket.write(Buffer.concat(chunks, total));
     } else {
       socket.cork();
-      for (let i = 0; i < count; i++) socket.write(chunks[i]!);
+      for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
       socket.uncork();
     }
+  }
+
+  private scheduleFlush(): void {
+    if (!this.holding && !this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushBatcher, this);
+    }
+  }
+
+  /** Starts a new region at the slab's end (a fresh slab when this one is too full). */
+  private openRegion(size: number): void {
+    this.sealRegion();
+    if (slabUsed + size > SLAB_BYTES) {
+      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    slabOwner = this;
+    this.regionSlab = slab;
+    this.regionStart = slabUsed;
+    this.regionEnd = slabUsed;
+  }
+
+  /** Moves the open region, if any, into the batch's finished pieces. */
+  private sealRegion(): void {
+    const region = this.regionSlab;
+    if (region === null) return;
+    this.regionSlab = null;
+    if (this.regionEnd > this.regionStart) this.chunks = appended(this.chunks, region.subarray(this.regionStart, this.regionEnd));
+  }
+
+  /** A frame too large for the slab, or whose payload is better sent without a copy. */
+  private writeSeparately(opcode: number, payload: Uint8Array | string, size: number, fin: boolean, rsv1: boolean, mask: Uint8Array | null): void {
+    this.sealRegion();
+    const frames = typeof payload === "string" ? encodeTextFrame(payload, fin, mask) : encodeFrame(opcode, payload, fin, rsv1, mask);
+    for (let i = 0; i < frames.length; i++) this.chunks = appended(this.chunks, frames[i]!);
+    this.bytes += size;
+    this.scheduleFlush();
   }
 }
 

@@ -5,6 +5,7 @@ import { Buffer } from "node:buffer";
 import { Writable } from "node:stream";
 import { WriteBatcher } from "../../src/transport/write-batcher.js";
 import { PreparedMessage } from "../../src/transport/prepared-message.js";
+import { decodeAll, TEST_MASK } from "../protocol/helpers.js";
 
 /** A socket stand-in that records each write and writev it is given. */
 function recordingSocket() {
@@ -88,4 +89,83 @@ test("a prepared (shared) frame up to 16 KiB is one buffer, so no subscriber's b
   batcher.release();
   assert.equal(calls[0]!.chunks[0], message.frames[0], "written as it is");
   assert.equal(new PreparedMessage(0x2, Buffer.alloc(20_000)).frames.length, 2, "a larger one keeps its payload by reference");
+});
+
+// --- frames encoded into the shared slab (writeFrame) ----------------------------------------
+
+test("replies written with writeFrame during a read leave as one write of consecutive frames", () => {
+  const { socket, calls } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  batcher.hold();
+  for (let i = 0; i < 16; i++) batcher.writeFrame(0x1, i % 2 ? `text ${i}` : Buffer.from(`bytes ${i}`), true, false, null);
+  assert.equal(batcher.bytes, expectedSize(16), "held bytes are counted for bufferedAmount");
+  batcher.release();
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.kind, "write");
+  const frames = decodeAll(calls[0]!.chunks[0]!);
+  assert.deepEqual(frames.map((f) => f.payload.toString()), Array.from({ length: 16 }, (_, i) => (i % 2 ? `text ${i}` : `bytes ${i}`)));
+  assert.ok(frames.every((f) => f.fin && f.opcode === 0x1 && f.mask === null));
+});
+
+/** Bytes of the 16 frames above: a 2-byte header each plus "text i" / "bytes i". */
+function expectedSize(count: number): number {
+  let size = 0;
+  for (let i = 0; i < count; i++) size += 2 + Buffer.byteLength(i % 2 ? `text ${i}` : `bytes ${i}`);
+  return size;
+}
+
+test("connections writing in turns each get only their own frames, in their order", async () => {
+  const a = recordingSocket();
+  const b = recordingSocket();
+  const batchA = new WriteBatcher(a.socket as never);
+  const batchB = new WriteBatcher(b.socket as never);
+  for (let i = 0; i < 50; i++) {
+    batchA.writeFrame(0x2, Buffer.from(`a${i}`), true, false, null);
+    if (i % 3 === 0) batchB.writeFrame(0x2, Buffer.from(`b${i}`), true, false, null);
+    if (i % 7 === 0) batchA.write([Buffer.from([0x89, 0x00])]); // a ping frame, already encoded
+  }
+  await tick();
+  const seenA = decodeAll(Buffer.concat(a.calls.flatMap((c) => c.chunks)));
+  const seenB = decodeAll(Buffer.concat(b.calls.flatMap((c) => c.chunks)));
+  const expectA: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    expectA.push(`a${i}`);
+    if (i % 7 === 0) expectA.push("ping");
+  }
+  assert.deepEqual(seenA.map((f) => (f.opcode === 0x9 ? "ping" : f.payload.toString())), expectA);
+  assert.deepEqual(seenB.map((f) => f.payload.toString()), Array.from({ length: 17 }, (_, k) => `b${k * 3}`));
+});
+
+test("bytes handed to a socket are never overwritten by later frames, however many follow", () => {
+  // A socket that keeps what it was given without consuming it, as one with a full kernel buffer does.
+  const kept: Buffer[] = [];
+  const stalled = { destroyed: false, writableEnded: false, write: (chunk: Buffer) => kept.push(chunk) };
+  const slow = new WriteBatcher(stalled as never);
+  slow.writeFrame(0x1, "first, still unsent", true, false, null);
+  slow.flush();
+  const copy = Buffer.from(kept[0]!);
+  const { socket } = recordingSocket();
+  const busy = new WriteBatcher(socket as never);
+  for (let i = 0; i < 5000; i++) busy.writeFrame(0x2, Buffer.alloc(100, i & 0xff), true, false, null);
+  busy.flush();
+  assert.deepEqual(kept[0], copy);
+});
+
+test("a large unmasked payload goes out by reference; masked and large text frames encode right", () => {
+  const { socket, calls } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  const big = Buffer.alloc(20_000, 3);
+  batcher.hold();
+  batcher.writeFrame(0x2, Buffer.from("small"), true, false, null);
+  batcher.writeFrame(0x2, big, true, false, null);
+  batcher.writeFrame(0x1, "é".repeat(10_000), false, false, null);
+  batcher.writeFrame(0x0, Buffer.from("masked"), true, false, TEST_MASK);
+  batcher.release();
+  const chunks = calls.flatMap((c) => c.chunks);
+  assert.ok(chunks.includes(big), "the 20 kB payload is handed over, not copied");
+  const frames = decodeAll(Buffer.concat(chunks));
+  assert.deepEqual(frames.map((f) => [f.opcode, f.fin, f.payload.length]), [[2, true, 5], [2, true, 20_000], [1, false, 20_000], [0, true, 6]]);
+  assert.equal(frames[2]!.payload.toString(), "é".repeat(10_000));
+  assert.deepEqual(frames[3]!.mask && [...frames[3]!.mask], [...TEST_MASK]);
+  assert.equal(frames[3]!.payload.toString(), "masked");
 });
