@@ -87,14 +87,10 @@ export function encodeFrameInto(
 ): number {
   const start = offset + writeHeader(target, offset, opcode, payloadLength, fin, rsv1, mask);
   if (typeof payload === "string") target.write(payload, start, payloadLength, "utf8");
-  else if (payloadLength <= SMALL_COPY) for (let i = 0; i < payloadLength; i++) target[start + i] = payload[i]!;
   else target.set(payload, start);
   if (mask) applyMask(target.subarray(start, start + payloadLength), mask);
   return start + payloadLength - offset;
 }
-
-/** Up to this many bytes a plain loop copies faster than `set()`, which crosses into C++. */
-const SMALL_COPY = 64;
 
 /**
  * Encodes one frame. The payload is never modified: a masked frame gets a masked copy.
