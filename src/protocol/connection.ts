@@ -3,12 +3,19 @@ import { CloseCode, decodeClosePayload, encodeClosePayload } from "./close.js";
 import { encodeFrame, encodeTextFrame, MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
 import type { MaskSource } from "./mask.js";
 import { ReadyState, WebSocketOpcode } from "./opcodes.js";
-import { FrameParser, type FrameSink } from "./parser.js";
+import { FrameParser, type FrameSink, type ParserOptions } from "./parser.js";
 import { MessageBuffer } from "./message-buffer.js";
 import { Utf8Validator } from "./utf8.js";
 import type { ProtocolViolation } from "./violations.js";
 
 export type Role = "server" | "client";
+
+/** The size limits of a connection, which may change while it is open (see `setLimits`). */
+export interface ConnectionLimits {
+  maxMessageBytes: number;
+  maxCompressedMessageBytes: number;
+  maxFrameBytes: number;
+}
 
 export interface ConnectionOptions {
   role: Role;
@@ -64,6 +71,13 @@ export interface ConnectionEvents {
   failed(code: number, message: string, violation: ProtocolViolation, value?: number): void;
   /** True while the peer is not reading what we send; pings are then not answered (section 5.5.3). */
   isWriteBacklogged?(): boolean;
+  /**
+   * The peer's close frame arrived while messages we accepted are still on their way (being
+   * compressed, say). Return true to send them first: the layer above then calls
+   * `close(code, reason)` with these values, and the closing handshake completes then. Section
+   * 5.5.1 lets an endpoint finish sending before it answers a close frame.
+   */
+  holdCloseReply?(code: number | undefined, reason: string): boolean;
 }
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
@@ -75,8 +89,9 @@ type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 export class Connection implements FrameSink {
   private state: ReadyState = ReadyState.OPEN;
   private readonly parser: FrameParser;
-  private readonly maxMessageBytes: number;
-  private readonly maxCompressedMessageBytes: number;
+  private maxMessageBytes: number;
+  private maxCompressedMessageBytes: number;
+  private readonly parserOptions: ParserOptions;
   private readonly compression: boolean;
   private readonly maskSource: MaskSource | null;
   private readonly autoPong: boolean;
@@ -113,10 +128,18 @@ export class Connection implements FrameSink {
       throw new TypeError("A client connection needs a maskSource: clients must mask every frame (RFC 6455 section 5.3).");
     }
     this.maskSource = options.role === "client" ? options.maskSource! : null;
-    this.parser = new FrameParser(this, {
+    this.parserOptions = {
       expectMasked: options.role === "server",
       maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
-    });
+    };
+    this.parser = new FrameParser(this, this.parserOptions);
+  }
+
+  /** Changes the size limits from the next frame on (a program tightening them for a client, say). */
+  setLimits(limits: ConnectionLimits): void {
+    this.maxMessageBytes = limits.maxMessageBytes;
+    this.maxCompressedMessageBytes = limits.maxCompressedMessageBytes;
+    this.parserOptions.maxFrameBytes = limits.maxFrameBytes;
   }
 
   get readyState(): ReadyState {
@@ -266,7 +289,14 @@ export class Connection implements FrameSink {
       // Echo the status code we received (section 5.5.1), and its reason as browsers, ws and
       // python-websockets do; an empty close is answered with an empty one.
       const code = decoded.code === CloseCode.noStatusReceived ? undefined : decoded.code;
-      this.writeClose(code, code === undefined ? "" : decoded.reason);
+      const reason = code === undefined ? "" : decoded.reason;
+      if (this.events.holdCloseReply?.(code, reason)) {
+        // No new messages from here on; those already accepted go out before the reply.
+        this.state = ReadyState.CLOSING;
+        this.events.closeReceived(decoded.code, decoded.reason);
+        return false;
+      }
+      this.writeClose(code, reason);
     }
     this.state = ReadyState.CLOSED;
     this.events.closeReceived(decoded.code, decoded.reason);
@@ -295,9 +325,17 @@ export class Connection implements FrameSink {
     return !this.closeFrameSent && this.state === ReadyState.OPEN;
   }
 
-  /** Sends a whole text message as one frame. Returns false when the connection is closing. */
+  /**
+   * True while frames of messages already accepted may still be written: until our close frame
+   * is out. It differs from `canSend` only while a reply to the peer's close waits for them.
+   */
+  get writable(): boolean {
+    return !this.closeFrameSent && this.state !== ReadyState.CLOSED;
+  }
+
+  /** Sends a whole text message as one frame. Returns false once our close frame is out. */
   sendText(text: string): boolean {
-    if (!this.canSend) return false;
+    if (!this.writable) return false;
     this.events.write(encodeTextFrame(text, true, this.nextMask()));
     return true;
   }
@@ -313,7 +351,7 @@ export class Connection implements FrameSink {
    * a compressed message.
    */
   sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): boolean {
-    if (!this.canSend) return false;
+    if (!this.writable) return false;
     this.events.write(encodeFrame(opcode, payload, fin, rsv1, this.nextMask()));
     return true;
   }
@@ -345,6 +383,11 @@ export class Connection implements FrameSink {
     this.writeFrame(WebSocketOpcode.close, payload);
     this.closeFrameSent = true;
     this.state = ReadyState.CLOSING;
+    if (this.closeFrameReceived) {
+      // This was the held reply to the peer's close (see `holdCloseReply`).
+      this.state = ReadyState.CLOSED;
+      this.events.closeHandshakeComplete();
+    }
   }
 
   /**

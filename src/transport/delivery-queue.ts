@@ -37,7 +37,8 @@ export class DeliveryQueue {
 
   constructor(
     private readonly codec: MessageCodec,
-    private readonly maxMessageBytes: number,
+    /** The largest message, inflated; the transport changes it with its limit. */
+    public maxMessageBytes: number,
     private readonly listener: TransportListener,
     private readonly owner: DeliveryQueueOwner,
     /** Check inflated text for UTF-8 (false only for trusted peers). */

@@ -23,8 +23,8 @@ export interface SendQueueSink {
   writeFrames(frames: Buffer[]): void;
   /** Frames one fragment of a message (its payload compressed already when `rsv1` says so). */
   writeFragment(opcode: number, payload: Buffer, fin: boolean, rsv1: boolean): void;
-  /** Calls `callback` once what was written so far is on the socket. */
-  afterWrite(callback: WriteCallback): void;
+  /** Calls `callback` once the frames written so far are on the socket. */
+  afterFramesWritten(callback: WriteCallback): void;
   sendClose(code: number | undefined, reason: string): void;
   /** Our own side broke (compression failed): fail the connection. */
   failLocally(error: Error): void;
@@ -152,7 +152,7 @@ export class SendQueue {
       }
       if (entry.kind === "written") {
         if (!this.shift(entry, 0)) return;
-        this.sink.afterWrite(entry.callback);
+        this.sink.afterFramesWritten(entry.callback);
         continue;
       }
       if (entry.kind === "fragment") {

@@ -10,7 +10,7 @@ import type { PreparedMessage } from "./prepared-message.js";
 import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
 import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
 import type { TransportListener, TransportOptions } from "./types.js";
-import { connectionOptions, WebSocketProtocolError } from "./types.js";
+import { connectionLimits, connectionOptions, WebSocketProtocolError } from "./types.js";
 import { WriteBatcher, type WriteCallback } from "./write-batcher.js";
 import { payloadLength, SendQueue, type SendQueueSink } from "./send-queue.js";
 import { DeliveryQueue, type DeliveryQueueOwner } from "./delivery-queue.js";
@@ -54,6 +54,8 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
    */
   private pauseReasons = 0;
   private readonly sendBufferLimit: number;
+  /** The largest message accepted (inflated); see `setMaxMessageBytes`. */
+  private messageLimit: number;
 
   constructor(
     /** A TCP or TLS socket, or any duplex byte stream (an HTTP/2 stream, RFC 8441). */
@@ -63,6 +65,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   ) {
     this.codec = options.codec ?? null;
     this.sendBufferLimit = options.maxSendBufferBytes ?? DEFAULT_SEND_BUFFER_BYTES;
+    this.messageLimit = options.maxMessageBytes;
     this.connection = new Connection(connectionOptions(options), this);
     this.batcher = new WriteBatcher(socket);
     // Frames are already batched per tick; Nagle's algorithm would only add latency.
@@ -89,9 +92,38 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     return this.writeBacklog + (this.sendQueue === null ? 0 : this.sendQueue.bytes);
   }
 
+  /**
+   * Hands the frames batched in this turn of the event loop to the socket now, so that
+   * `bufferedAmount` counts only what the socket could not write at once (the `ws` face's
+   * reading of it).
+   */
+  flushWrites(): void {
+    this.batcher.flush();
+  }
+
+  /** The timer that cuts the connection if the closing handshake does not finish; null when none runs. @internal */
+  get closeTimerHandle(): NodeJS.Timeout | null {
+    return this.closeTimer;
+  }
+
   /** Bytes framed but not yet taken by the operating system: in the socket or the batcher. */
   private get writeBacklog(): number {
     return this.socket.writableLength + this.batcher.bytes;
+  }
+
+  /** The largest message accepted, inflated; over it the peer gets 1009. */
+  get maxMessageBytes(): number {
+    return this.messageLimit;
+  }
+
+  /**
+   * Changes the largest message (and frame) accepted from the next frame on, say to allow a
+   * client more once it has authenticated (the `ws` face's `_receiver._maxPayload`).
+   */
+  setMaxMessageBytes(maxMessageBytes: number, maxFrameBytes = maxMessageBytes): void {
+    this.messageLimit = maxMessageBytes;
+    this.connection.setLimits(connectionLimits(maxMessageBytes, maxFrameBytes, this.codec !== null));
+    if (this.delivery !== null) this.delivery.maxMessageBytes = maxMessageBytes;
   }
 
   /** The send buffer's high-water mark, from the socket. */
@@ -240,7 +272,12 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   /** @internal */
   writeFrames(frames: Buffer[]): void {
-    if (this.connection.canSend) this.batcher.write(frames);
+    if (this.connection.writable) this.batcher.write(frames);
+  }
+
+  /** @internal */
+  afterFramesWritten(callback: WriteCallback): void {
+    this.batcher.afterWrite(callback);
   }
 
   /** @internal */
@@ -285,7 +322,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
         return;
       }
       // Only a connection with a codec receives compressed messages (the core checks RSV1).
-      this.delivery ??= new DeliveryQueue(this.codec!, this.options.maxMessageBytes, this.listener, this, this.options.validateUtf8 !== false);
+      this.delivery ??= new DeliveryQueue(this.codec!, this.messageLimit, this.listener, this, this.options.validateUtf8 !== false);
       this.delivery.message(opcode, data, true);
       return;
     }
@@ -301,6 +338,15 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     this.pingOutstanding = false;
     if (this.delivery !== null && !this.delivery.isEmpty) this.delivery.control("pong", data);
     else this.listener.pong(data);
+  }
+
+  /** Messages still being compressed go out before the reply to the peer's close frame. */
+  holdCloseReply(code: number | undefined, reason: string): boolean {
+    if (this.nothingWaiting()) return false;
+    // A close of ours already waiting in the queue will be the reply.
+    if (!this.closingQueued()) this.sendQueue!.close(code, reason);
+    this.armCloseTimer();
+    return true;
   }
 
   closeReceived(code: number, reason: string): void {
@@ -323,6 +369,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.lastError === null) {
       this.lastError = new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code, violation, value);
     }
+    this.listener.failedNow?.(this.lastError);
     this.delivery?.abandon();
     this.endAfterFlush();
   }

@@ -1,5 +1,5 @@
 import type { Buffer } from "node:buffer";
-import type { ConnectionOptions, Role } from "../protocol/connection.js";
+import type { ConnectionLimits, ConnectionOptions, Role } from "../protocol/connection.js";
 import type { MaskSource } from "../protocol/mask.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { WebSocketOpcode } from "../protocol/opcodes.js";
@@ -35,6 +35,12 @@ export interface TransportListener {
    * true: the TCP connection itself failed, a reset say). Always followed by `closed`.
    */
   error(error: Error, fromSocket: boolean): void;
+  /**
+   * The connection was just failed (a protocol violation, or our compression broke): our close
+   * frame is written, the TCP connection is still there. `error()` reports the same error again
+   * at the end; a listener that reports errors at once uses this instead.
+   */
+  failedNow?(error: Error): void;
   /** The TCP connection is gone; called exactly once. */
   closed(code: number, reason: string, wasClean: boolean): void;
   /** The send buffer has emptied below the high-water mark after having been above it. */
@@ -72,17 +78,23 @@ function compressedLimit(limit: number): number {
   return limit + Math.ceil(limit / 1000) + 1024;
 }
 
+/** The protocol core's size limits for a connection, compressed or not. */
+export function connectionLimits(maxMessageBytes: number, maxFrameBytes: number, compression: boolean): ConnectionLimits {
+  return {
+    maxMessageBytes,
+    // Compressed messages are checked by compressed size in the core and by inflated size in
+    // the codec.
+    maxCompressedMessageBytes: compression ? compressedLimit(maxMessageBytes) : maxMessageBytes,
+    maxFrameBytes: compression ? compressedLimit(maxFrameBytes) : maxFrameBytes,
+  };
+}
+
 /** The protocol core's options for a transport's connection. */
 export function connectionOptions(options: TransportOptions): ConnectionOptions {
   const compression = options.codec !== undefined;
-  const maxFrameBytes = options.maxFrameBytes ?? options.maxMessageBytes;
   return {
     role: options.role,
-    maxMessageBytes: options.maxMessageBytes,
-    // Compressed messages are checked by compressed size in the core and by inflated size in
-    // the codec.
-    maxCompressedMessageBytes: compression ? compressedLimit(options.maxMessageBytes) : options.maxMessageBytes,
-    maxFrameBytes: compression ? compressedLimit(maxFrameBytes) : maxFrameBytes,
+    ...connectionLimits(options.maxMessageBytes, options.maxFrameBytes ?? options.maxMessageBytes, compression),
     compression,
     ...(options.maskSource ? { maskSource: options.maskSource } : {}),
     ...(options.autoPong === false ? { autoPong: false } : {}),

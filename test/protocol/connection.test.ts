@@ -403,10 +403,31 @@ test("each failure names its violation, with the opcode, length or close code at
     ["too big", [clientFrame(OP.binary, Buffer.alloc(64))], "message-too-big", undefined],
   ];
   for (const [name, frames, violation, value] of cases) {
-    const seen: unknown[] = [];
     const t = connect("server", { maxMessageBytes: 32 });
-    t.rec.failed = (code, message, kind, at) => seen.push([kind, at]);
     t.feed(...frames);
-    assert.deepEqual(seen, [[violation, value]], name);
+    assert.deepEqual(t.rec.failures.map((f) => [f.violation, f.value]), [[violation, value]], name);
   }
+});
+
+test("holdCloseReply: the reply to the peer's close waits for what the layer above still sends", () => {
+  const t = connect("server");
+  const held: Array<[number | undefined, string]> = [];
+  t.rec.holdCloseReply = (code, reason) => {
+    held.push([code, reason]);
+    return true;
+  };
+  t.feed(clientFrame(OP.close, closePayload(1000, "done")));
+  assert.deepEqual(held, [[1000, "done"]]);
+  assert.deepEqual(t.rec.shape, [{ type: "closeReceived", code: 1000, reason: "done" }], "not complete until the reply is out");
+  assert.equal(t.conn.readyState, ReadyState.CLOSING);
+  assert.equal(t.conn.canSend, false, "no new messages after the peer's close");
+  assert.equal(t.conn.sendText("queued before the close arrived"), true, "messages already accepted still go out");
+  t.conn.close(1000, "done");
+  assert.deepEqual(
+    t.sent().map((f) => f.opcode),
+    [OP.text, OP.close],
+  );
+  assert.equal(t.rec.events.at(-1)!.type, "closeHandshakeComplete");
+  assert.equal(t.conn.readyState, ReadyState.CLOSED);
+  assert.equal(t.conn.closedCleanly, true);
 });

@@ -36,7 +36,7 @@ function sendSink(): SendQueueSink & { log: string[] } {
     sendClose: (code, reason) => log.push(`close:${code}:${reason}`),
     failLocally: (error) => log.push(`fail:${error.message}`),
     writeFragment: (opcode, payload, fin, rsv1) => log.push(`fragment:${opcode}:${payload.toString()}:${fin ? "fin" : "more"}${rsv1 ? ":rsv1" : ""}`),
-    afterWrite: (callback) => {
+    afterFramesWritten: (callback) => {
       log.push("written");
       callback();
     },
