@@ -190,7 +190,8 @@ export class WebSocket extends EventEmitter {
     return this._protocol;
   }
 
-  get readyState(): State {
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): 0 | 1 | 2 | 3 {
     const state = this._readyState;
     // The core leaves OPEN when a close frame goes either way or the connection fails.
     if (state === ReadyState.OPEN && this._transport!.readyState !== ReadyState.OPEN) return ReadyState.CLOSING;
