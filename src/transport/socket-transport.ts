@@ -7,7 +7,7 @@ import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { ProtocolViolation } from "../protocol/violations.js";
 import type { PreparedMessage } from "./prepared-message.js";
-import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
+import { PeerLiveness, type LivenessOwner } from "./peer-liveness.js";
 import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
 import type { TransportListener, TransportOptions } from "./types.js";
 import { connectionLimits, connectionOptions, WebSocketProtocolError } from "./types.js";
@@ -28,7 +28,7 @@ const PAUSED_RECEIVER = 2;
  * order around asynchronous compression, the closing handshake's TCP teardown (RFC 6455
  * section 7.1.1), close and keepalive timers, and backpressure figures.
  */
-export class SocketTransport implements ConnectionEvents, KeepaliveMember, SocketEventTarget, SendQueueSink, DeliveryQueueOwner {
+export class SocketTransport implements ConnectionEvents, LivenessOwner, SocketEventTarget, SendQueueSink, DeliveryQueueOwner {
   readonly connection: Connection;
   private readonly batcher: WriteBatcher;
   private readonly codec: MessageCodec | null;
@@ -37,11 +37,10 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   /** Messages waiting behind one being compressed; made when a message first has to wait. */
   private sendQueue: SendQueue | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
-  /** The keepalive wheel this transport ticks on (0: none). */
-  private keepalivePeriod = 0;
-  private receivedSinceTick = true;
-  private pingOutstanding = false;
-  private pingSentAt = 0;
+  /** Keepalive pings and the dead-peer check; null when keepalive is off. */
+  private readonly liveness: PeerLiveness | null;
+  /** @internal Set on every read, for the keepalive check. */
+  receivedSinceTick = true;
   /** @internal The end was reported to the listener. */
   finished = false;
   /** The TCP connection has ended; `finished` follows once queued messages are delivered. */
@@ -71,7 +70,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     // Frames are already batched per tick; Nagle's algorithm would only add latency.
     if (typeof (socket as Socket).setNoDelay === "function") (socket as Socket).setNoDelay(true);
     listenToSocket(socket, this);
-    if (options.pingIntervalMs > 0) this.startKeepalive();
+    this.liveness = options.pingIntervalMs > 0 ? new PeerLiveness(this, options.pingIntervalMs, options.pongTimeoutMs) : null;
   }
 
   /** Feeds bytes that arrived with the upgrade request, before the socket was handed over. */
@@ -212,8 +211,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   }
 
   sendPing(data?: Uint8Array): boolean {
-    this.pingOutstanding = true;
-    this.pingSentAt = Date.now();
+    this.liveness?.pingSent();
     return this.connection.ping(data);
   }
 
@@ -335,7 +333,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   }
 
   pong(data: Buffer): void {
-    this.pingOutstanding = false;
+    this.liveness?.pongReceived();
     if (this.delivery !== null && !this.delivery.isEmpty) this.delivery.control("pong", data);
     else this.listener.pong(data);
   }
@@ -423,7 +421,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.socketClosed) return;
     this.socketClosed = true;
     this.clearCloseTimer();
-    this.stopKeepalive();
+    this.liveness?.stop();
     this.connection.transportClosed();
     // Write callbacks learn that their data is lost, in send order, before the end is reported.
     this.batcher.flush();
@@ -473,42 +471,9 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     this.closeTimer = null;
   }
 
-  private startKeepalive(): void {
-    this.keepalivePeriod = Math.min(this.options.pingIntervalMs, this.options.pongTimeoutMs);
-    joinKeepalive(this.keepalivePeriod, this);
-  }
-
-  private lastActivity = Date.now();
-
-  /**
-   * Sends a ping after `pingIntervalMs` without traffic from the peer, and declares the peer
-   * dead when `pongTimeoutMs` pass after that ping with nothing received (a peer that vanished
-   * without a FIN, RFC 6455 section 5.5.2's intended use of ping).
-   * @internal
-   */
-  keepaliveTick(now: number): void {
-    if (this.receivedSinceTick) {
-      this.receivedSinceTick = false;
-      this.lastActivity = now;
-      this.pingOutstanding = false;
-      return;
-    }
-    if (this.pingOutstanding) {
-      if (now - this.pingSentAt >= this.options.pongTimeoutMs) {
-        if (this.lastError === null) {
-          this.lastError = new Error(`No answer to a ping within ${this.options.pongTimeoutMs} ms: the peer is gone.`);
-        }
-        this.socket.destroy();
-      }
-      return;
-    }
-    if (now - this.lastActivity >= this.options.pingIntervalMs && this.connection.canSend) {
-      this.sendPing();
-    }
-  }
-
-  private stopKeepalive(): void {
-    if (this.keepalivePeriod > 0) leaveKeepalive(this.keepalivePeriod, this);
-    this.keepalivePeriod = 0;
+  /** @internal The keepalive check found the peer gone. */
+  declareDead(error: Error): void {
+    if (this.lastError === null) this.lastError = error;
+    this.socket.destroy();
   }
 }

@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { ReadyState } from "../protocol/opcodes.js";
 import { EMPTY_BUFFER, isBlob, payloadOf, toBuffer } from "./data.js";
+import { transmit, transmitControl } from "./sending.js";
 import type { SendCallback } from "./types.js";
 import type { WebSocket } from "./websocket.js";
 
@@ -73,11 +74,11 @@ export class OrderedSends {
       if (entry.kind === "close") {
         socket._transport!.close(entry.code, entry.reason);
       } else if (entry.kind === "send") {
-        socket._transmit(payloadOf(data), entry.binary, entry.compress, entry.fin, entry.cb);
+        transmit(socket, payloadOf(data), entry.binary, entry.compress, entry.fin, entry.cb);
       } else {
         const payload = data ? toBuffer(data) : EMPTY_BUFFER;
         if (payload.length > CONTROL_PAYLOAD_MAX_BYTES) entry.cb?.(new RangeError("The data size must not be greater than 125 bytes"));
-        else socket._transmitControl(entry.opcode, payload, entry.cb);
+        else transmitControl(socket, entry.opcode, payload, entry.cb);
       }
     }
     this.running = false;

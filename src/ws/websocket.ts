@@ -2,18 +2,18 @@ import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
 import type { ClientRequest, ClientRequestArgs, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Socket } from "node:net";
 import { isValidCloseCode } from "../protocol/close.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { MaskSource } from "../protocol/mask.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
-import { SocketTransport, type WriteCallback } from "../transport/socket-transport.js";
+import { SocketTransport } from "../transport/socket-transport.js";
 import { abortHandshake, startClient } from "./client.js";
-import { binaryAs, BINARY_TYPES, byteLengthOf, EMPTY_BUFFER, isBlob, payloadOf, toBuffer } from "./data.js";
-import { notOpenMessage } from "./errors.js";
+import { binaryAs, BINARY_TYPES, EMPTY_BUFFER, isBlob, payloadOf } from "./data.js";
 import { addEventListener, getAttribute, removeEventListener, setAttribute, type EventHandler } from "./event-target.js";
-import { FaceListener, listenerFor } from "./listener.js";
+import { attachTransport } from "./attach.js";
+import type { FaceListener } from "./listener.js";
 import { OrderedSends } from "./ordered-sends.js";
+import { Fragmenting, notOpen, sendControl, transmit } from "./sending.js";
 import type { WebSocketServer } from "./server.js";
 import type { createWebSocketStream } from "./stream.js";
 import type * as Types from "./types.js";
@@ -33,23 +33,7 @@ export interface SocketSettings {
   closeTimeout: number;
 }
 
-/** A send callback that, with compression on, says data was lost while being compressed, in `ws`'s words. */
-function compressionAware(cb: Types.SendCallback): WriteCallback {
-  return (error) => {
-    if (error) cb(new Error("The socket was closed while data was being compressed", { cause: error }));
-    else cb();
-  };
-}
-
-/** A message of a fragmented send in progress: none, uncompressed, or compressed. */
-const enum Fragmenting {
-  None,
-  Plain,
-  Compressed,
-}
-
 const CLOSE_REASON_MAX_BYTES = 123;
-const CONTROL_PAYLOAD_MAX_BYTES = 125;
 
 /**
  * A WebSocket connection with `ws` 8's API, client (`new WebSocket(url)`) or server side
@@ -220,7 +204,7 @@ export class WebSocket extends EventEmitter {
     }
     const transport = this._transport;
     if (transport === null || this._readyState !== ReadyState.OPEN) {
-      this._notOpen(data, cb);
+      notOpen(this, data, cb);
       return;
     }
     // The common case, kept short: a whole message of bytes or text, compressed as the
@@ -246,17 +230,17 @@ export class WebSocket extends EventEmitter {
       (this._ordered ??= new OrderedSends(this)).send(data, binary, compress, fin, cb);
       return;
     }
-    this._transmit(payloadOf(data), binary, compress, fin, cb);
+    transmit(this, payloadOf(data), binary, compress, fin, cb);
   }
 
   /** Sends a ping (at most 125 bytes); the peer's pong arrives as a `pong` event. */
   ping(data?: unknown, mask?: boolean | Types.SendCallback, cb?: Types.SendCallback): void {
-    this._control(WebSocketOpcode.ping, data, mask, cb);
+    sendControl(this, WebSocketOpcode.ping, data, mask, cb);
   }
 
   /** Sends a pong (at most 125 bytes); pings are answered without it unless `autoPong` is false. */
   pong(data?: unknown, mask?: boolean | Types.SendCallback, cb?: Types.SendCallback): void {
-    this._control(WebSocketOpcode.pong, data, mask, cb);
+    sendControl(this, WebSocketOpcode.pong, data, mask, cb);
   }
 
   /**
@@ -324,30 +308,11 @@ export class WebSocket extends EventEmitter {
     removeEventListener(this, type, listener as EventHandler<never>);
   }
 
-  get onopen(): ((event: Types.Event) => void) | null {
-    return getAttribute(this, "open") as ((event: Types.Event) => void) | null;
-  }
-  set onopen(handler: ((event: Types.Event) => void) | null) {
-    setAttribute(this, "open", handler);
-  }
-  get onmessage(): ((event: Types.MessageEvent) => void) | null {
-    return getAttribute(this, "message") as ((event: Types.MessageEvent) => void) | null;
-  }
-  set onmessage(handler: ((event: Types.MessageEvent) => void) | null) {
-    setAttribute(this, "message", handler);
-  }
-  get onclose(): ((event: Types.CloseEvent) => void) | null {
-    return getAttribute(this, "close") as ((event: Types.CloseEvent) => void) | null;
-  }
-  set onclose(handler: ((event: Types.CloseEvent) => void) | null) {
-    setAttribute(this, "close", handler);
-  }
-  get onerror(): ((event: Types.ErrorEvent) => void) | null {
-    return getAttribute(this, "error") as ((event: Types.ErrorEvent) => void) | null;
-  }
-  set onerror(handler: ((event: Types.ErrorEvent) => void) | null) {
-    setAttribute(this, "error", handler);
-  }
+  // `on<type>` attributes, defined on the prototype below the class.
+  declare onopen: ((event: Types.Event) => void) | null;
+  declare onmessage: ((event: Types.MessageEvent) => void) | null;
+  declare onclose: ((event: Types.CloseEvent) => void) | null;
+  declare onerror: ((event: Types.ErrorEvent) => void) | null;
 
   // --- the plumbing (for the server, the client handshake and the transport listener) --------
 
@@ -356,37 +321,9 @@ export class WebSocket extends EventEmitter {
     return this._closedCleanly;
   }
 
-  /** @internal Binds the socket to an open connection; `start` then feeds what came with the handshake. */
+  /** @internal Binds the socket to an open connection; the transport's `start` then feeds what came with the handshake. */
   _attach(socket: Duplex, settings: SocketSettings, codec: MessageCodec | null, maskSource?: MaskSource): SocketTransport {
-    const limit = settings.maxPayload > 0 ? settings.maxPayload : Number.POSITIVE_INFINITY;
-    this._receiver = listenerFor(this, settings.allowSynchronousEvents);
-    this._settings = settings;
-    const transport = new SocketTransport(
-      socket,
-      {
-        role: this._isServer ? "server" : "client",
-        ...(maskSource ? { maskSource } : {}),
-        ...(codec ? { codec } : {}),
-        maxMessageBytes: limit,
-        maxFrameBytes: limit,
-        closeTimeoutMs: settings.closeTimeout,
-        // `ws` sends no pings of its own: programs run their own heartbeat.
-        pingIntervalMs: 0,
-        pongTimeoutMs: settings.closeTimeout,
-        // `ws` never refuses a send: programs watch bufferedAmount themselves.
-        maxSendBufferBytes: Number.POSITIVE_INFINITY,
-        autoPong: settings.autoPong,
-        validateUtf8: !settings.skipUTF8Validation,
-      },
-      this._receiver,
-    );
-    if (typeof (socket as Socket).setTimeout === "function") (socket as Socket).setTimeout(0);
-    this._transport = transport;
-    this._codec = codec;
-    this._socket = socket;
-    if (this._binaryType === "fragments") transport.connection.recordFragments(true);
-    this._readyState = ReadyState.OPEN;
-    return transport;
+    return attachTransport(this, socket, settings, codec, maskSource);
   }
 
   /** @internal A binary (or, recording fragments, any) message, converted as `binaryType` asks. */
@@ -417,72 +354,6 @@ export class WebSocket extends EventEmitter {
   _applyPause(): void {
     this._transport?.setReceiverPaused(this._paused || (this._receiver !== null && this._receiver.holding));
   }
-
-  /** @internal Sends a message (or one of its fragments) that is not a Blob. */
-  _transmit(payload: Buffer | string, binary: boolean, compress: boolean, fin: boolean, cb: Types.SendCallback | undefined): void {
-    const transport = this._transport!;
-    const codec = this._codec;
-    let sent: boolean;
-    if (this._fragmenting === Fragmenting.None && fin && (compress || codec === null)) {
-      // A string sent as binary goes as its UTF-8 bytes.
-      if (binary && typeof payload === "string") payload = Buffer.from(payload);
-      sent = transport.send(binary ? WebSocketOpcode.binary : WebSocketOpcode.text, payload);
-    } else {
-      const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
-      let opcode: number;
-      let compressed: boolean;
-      if (this._fragmenting === Fragmenting.None) {
-        opcode = binary ? WebSocketOpcode.binary : WebSocketOpcode.text;
-        // The first fragment decides for the whole message, as `ws` documents.
-        compressed = compress && codec !== null && bytes.length >= codec.threshold;
-      } else {
-        opcode = WebSocketOpcode.continuation;
-        compressed = this._fragmenting === Fragmenting.Compressed;
-      }
-      sent = transport.sendFragment(opcode, bytes, fin, compressed);
-      this._fragmenting = fin ? Fragmenting.None : compressed ? Fragmenting.Compressed : Fragmenting.Plain;
-    }
-    if (!sent) this._notOpen(payload, cb);
-    else if (cb) transport.afterWrite(codec === null ? (cb as WriteCallback) : compressionAware(cb));
-  }
-
-  /** @internal Sends a ping or pong that is not a Blob. */
-  _transmitControl(opcode: number, payload: Buffer, cb: Types.SendCallback | undefined): void {
-    const transport = this._transport!;
-    const sent = opcode === WebSocketOpcode.ping ? transport.sendPing(payload) : transport.sendPong(payload);
-    if (!sent) this._notOpen(payload, cb);
-    else if (cb) transport.afterWrite(cb as (error?: Error | null) => void);
-  }
-
-  /** Data sent while not open is counted in bufferedAmount and reported to its callback. */
-  private _notOpen(data: unknown, cb: Types.SendCallback | undefined): void {
-    const state = this.readyState;
-    if (state === ReadyState.CONNECTING) throw new Error(notOpenMessage(state));
-    if (data) this._discardedBytes += byteLengthOf(typeof data === "number" ? String(data) : data);
-    if (cb) process.nextTick(cb, new Error(notOpenMessage(state)));
-  }
-
-  private _control(opcode: number, data: unknown, mask: boolean | Types.SendCallback | undefined, cb: Types.SendCallback | undefined): void {
-    if (this._readyState === ReadyState.CONNECTING) throw new Error(notOpenMessage(ReadyState.CONNECTING));
-    if (typeof data === "function") {
-      cb = data as Types.SendCallback;
-      data = undefined;
-    } else if (typeof mask === "function") {
-      cb = mask;
-    }
-    if (typeof data === "number") data = String(data);
-    if (this.readyState !== ReadyState.OPEN) {
-      this._notOpen(data, cb);
-      return;
-    }
-    if (this._ordered !== null || isBlob(data)) {
-      (this._ordered ??= new OrderedSends(this)).control(opcode, data, cb);
-      return;
-    }
-    const payload = data ? toBuffer(data) : EMPTY_BUFFER;
-    if (payload.length > CONTROL_PAYLOAD_MAX_BYTES) throw new RangeError("The data size must not be greater than 125 bytes");
-    this._transmitControl(opcode, payload, cb);
-  }
 }
 
 for (const [name, value] of Object.entries(ReadyState)) {
@@ -490,65 +361,52 @@ for (const [name, value] of Object.entries(ReadyState)) {
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
 // Accessors show up in `for...in` and object spreads of a socket, as `ws`'s do.
-for (const name of ["binaryType", "bufferedAmount", "extensions", "isPaused", "protocol", "readyState", "url", "onopen", "onmessage", "onclose", "onerror"]) {
+for (const name of ["binaryType", "bufferedAmount", "extensions", "isPaused", "protocol", "readyState", "url"]) {
   const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name)!;
   Object.defineProperty(WebSocket.prototype, name, { ...descriptor, enumerable: true });
 }
+// The event handler attributes: one handler each, called with an event object (see event-target.ts).
+for (const type of ["open", "message", "close", "error"] as const) {
+  Object.defineProperty(WebSocket.prototype, `on${type}`, {
+    configurable: true,
+    enumerable: true,
+    get(this: WebSocket) {
+      return getAttribute(this, type);
+    },
+    set(this: WebSocket, handler: unknown) {
+      setAttribute(this, type, handler);
+    },
+  });
+}
 
-type ThisListener<A extends unknown[]> = (this: WebSocket, ...args: A) => void;
+/** The events a socket emits and their arguments. */
+export interface WebSocketEvents {
+  open: [];
+  message: [data: Types.RawData, isBinary: boolean];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  error: [error: Error];
+  close: [code: number, reason: Buffer];
+  upgrade: [response: IncomingMessage];
+  redirect: [url: string, request: ClientRequest];
+  "unexpected-response": [request: ClientRequest, response: IncomingMessage];
+}
+
+type Listener<K extends keyof WebSocketEvents> = (this: WebSocket, ...args: WebSocketEvents[K]) => void;
 type AnyListener = (this: WebSocket, ...args: never[]) => void;
 
-/** The events a socket emits, typed for `on`, `once`, `off`, `addListener` and `removeListener`. */
+/** The events typed for `on`, `once`, `off`, `addListener` and `removeListener`. */
 export interface WebSocket {
-  on(event: "close", listener: ThisListener<[code: number, reason: Buffer]>): this;
-  on(event: "error", listener: ThisListener<[error: Error]>): this;
-  on(event: "upgrade", listener: ThisListener<[request: IncomingMessage]>): this;
-  on(event: "message", listener: ThisListener<[data: Types.RawData, isBinary: boolean]>): this;
-  on(event: "open", listener: ThisListener<[]>): this;
-  on(event: "ping" | "pong", listener: ThisListener<[data: Buffer]>): this;
-  on(event: "redirect", listener: ThisListener<[url: string, request: ClientRequest]>): this;
-  on(event: "unexpected-response", listener: ThisListener<[request: ClientRequest, response: IncomingMessage]>): this;
+  on<K extends keyof WebSocketEvents>(event: K, listener: Listener<K>): this;
   on(event: string | symbol, listener: AnyListener): this;
-
-  once(event: "close", listener: ThisListener<[code: number, reason: Buffer]>): this;
-  once(event: "error", listener: ThisListener<[error: Error]>): this;
-  once(event: "upgrade", listener: ThisListener<[request: IncomingMessage]>): this;
-  once(event: "message", listener: ThisListener<[data: Types.RawData, isBinary: boolean]>): this;
-  once(event: "open", listener: ThisListener<[]>): this;
-  once(event: "ping" | "pong", listener: ThisListener<[data: Buffer]>): this;
-  once(event: "redirect", listener: ThisListener<[url: string, request: ClientRequest]>): this;
-  once(event: "unexpected-response", listener: ThisListener<[request: ClientRequest, response: IncomingMessage]>): this;
+  once<K extends keyof WebSocketEvents>(event: K, listener: Listener<K>): this;
   once(event: string | symbol, listener: AnyListener): this;
-
-  off(event: "close", listener: ThisListener<[code: number, reason: Buffer]>): this;
-  off(event: "error", listener: ThisListener<[error: Error]>): this;
-  off(event: "upgrade", listener: ThisListener<[request: IncomingMessage]>): this;
-  off(event: "message", listener: ThisListener<[data: Types.RawData, isBinary: boolean]>): this;
-  off(event: "open", listener: ThisListener<[]>): this;
-  off(event: "ping" | "pong", listener: ThisListener<[data: Buffer]>): this;
-  off(event: "redirect", listener: ThisListener<[url: string, request: ClientRequest]>): this;
-  off(event: "unexpected-response", listener: ThisListener<[request: ClientRequest, response: IncomingMessage]>): this;
+  off<K extends keyof WebSocketEvents>(event: K, listener: Listener<K>): this;
   off(event: string | symbol, listener: AnyListener): this;
-
-  addListener(event: "close", listener: (code: number, reason: Buffer) => void): this;
-  addListener(event: "error", listener: (error: Error) => void): this;
-  addListener(event: "upgrade", listener: (request: IncomingMessage) => void): this;
-  addListener(event: "message", listener: (data: Types.RawData, isBinary: boolean) => void): this;
-  addListener(event: "open", listener: () => void): this;
-  addListener(event: "ping" | "pong", listener: (data: Buffer) => void): this;
-  addListener(event: "redirect", listener: (url: string, request: ClientRequest) => void): this;
-  addListener(event: "unexpected-response", listener: (request: ClientRequest, response: IncomingMessage) => void): this;
-  addListener(event: string | symbol, listener: (...args: never[]) => void): this;
-
-  removeListener(event: "close", listener: (code: number, reason: Buffer) => void): this;
-  removeListener(event: "error", listener: (error: Error) => void): this;
-  removeListener(event: "upgrade", listener: (request: IncomingMessage) => void): this;
-  removeListener(event: "message", listener: (data: Types.RawData, isBinary: boolean) => void): this;
-  removeListener(event: "open", listener: () => void): this;
-  removeListener(event: "ping" | "pong", listener: (data: Buffer) => void): this;
-  removeListener(event: "redirect", listener: (url: string, request: ClientRequest) => void): this;
-  removeListener(event: "unexpected-response", listener: (request: ClientRequest, response: IncomingMessage) => void): this;
-  removeListener(event: string | symbol, listener: (...args: never[]) => void): this;
+  addListener<K extends keyof WebSocketEvents>(event: K, listener: Listener<K>): this;
+  addListener(event: string | symbol, listener: AnyListener): this;
+  removeListener<K extends keyof WebSocketEvents>(event: K, listener: Listener<K>): this;
+  removeListener(event: string | symbol, listener: AnyListener): this;
 }
 
 type WebSocketInstance = WebSocket;
