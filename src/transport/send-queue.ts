@@ -15,6 +15,9 @@ type Outgoing =
   | { kind: "written"; callback: WriteCallback }
   | { kind: "close"; code: number | undefined; reason: string };
 
+/** What `settled` gives for a compression that failed. */
+const FAILED = Symbol("compression failed");
+
 /** Where the queue's head goes once it is ready: the transport. */
 export interface SendQueueSink {
   /** Frames one message (already compressed when `compressed` is given) and writes it. */
@@ -155,31 +158,20 @@ export class SendQueue {
         this.sink.afterFramesWritten(entry.callback);
         continue;
       }
-      if (entry.kind === "fragment") {
-        let data = entry.payload;
-        if (entry.compressed) {
-          try {
-            data = await entry.compressed;
-          } catch (error) {
-            this.fail(error as Error);
-            return;
-          }
-        }
-        if (!this.shift(entry, entry.length)) return;
-        this.sink.writeFragment(entry.opcode, data, entry.fin, entry.rsv1);
-        continue;
-      }
-      let compressed: Buffer | null = null;
-      if (entry.compressed) {
-        try {
-          compressed = await entry.compressed;
-        } catch (error) {
-          this.fail(error as Error);
-          return;
-        }
-      }
-      if (!this.shift(entry, entry.length)) return;
-      this.sink.writeData(entry.opcode, entry.payload, compressed);
+      const compressed = entry.compressed ? await this.settled(entry.compressed) : null;
+      if (compressed === FAILED || !this.shift(entry, entry.length)) return;
+      if (entry.kind === "fragment") this.sink.writeFragment(entry.opcode, compressed ?? entry.payload, entry.fin, entry.rsv1);
+      else this.sink.writeData(entry.opcode, entry.payload, compressed);
+    }
+  }
+
+  /** A compression's result, or FAILED once the failure has failed the connection. */
+  private async settled(compressed: Promise<Buffer>): Promise<Buffer | typeof FAILED> {
+    try {
+      return await compressed;
+    } catch (error) {
+      this.fail(error as Error);
+      return FAILED;
     }
   }
 

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { createServer as createHttpsServer } from "node:https";
 import { expectedAccept } from "../helpers/raw-client.js";
+import { makeSelfSignedCertificate, openssl } from "../client/tls-cert.js";
 import { closeOf, listen, next, open, shutdown, WebSocket, WebSocketServer } from "./helpers.js";
 
 /** An HTTP server whose upgrade requests a test answers by hand. */
@@ -294,6 +296,35 @@ describe("redirects", () => {
     assert.equal(requests[1]!.headers.authorization, "secret");
     assert.equal(requests[1]!.headers.cookie, "c=1");
     await shutdown(wss);
+  });
+});
+
+describe("wss://", { skip: openssl.skip }, () => {
+  test("TLS options pass through to the connection: a certificate is refused unless trusted", async () => {
+    openssl.assertAvailable();
+    const { cert, key } = makeSelfSignedCertificate();
+    const https = createHttpsServer({ cert, key });
+    await new Promise<void>((resolve) => https.listen(0, "127.0.0.1", resolve));
+    const wss = new WebSocketServer({ server: https });
+    wss.on("connection", (ws: WebSocket) => ws.send("secure"));
+    const url = `wss://localhost:${(https.address() as AddressInfo).port}`;
+
+    const untrusting = new WebSocket(url);
+    const refused = next<[Error & { code?: string }]>(untrusting, "error");
+    const refusedClosed = next(untrusting, "close");
+    assert.match(String((await refused)[0].code), /SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/);
+    await refusedClosed;
+
+    for (const options of [{ ca: cert }, { rejectUnauthorized: false }]) {
+      const ws = new WebSocket(url, options);
+      const [data] = await next<[Buffer]>(ws, "message");
+      assert.equal(String(data), "secure");
+      ws.close();
+      await next(ws, "close");
+    }
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    https.closeAllConnections();
+    await new Promise<void>((resolve) => https.close(() => resolve()));
   });
 });
 
