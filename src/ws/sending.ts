@@ -4,6 +4,7 @@ import type { WriteCallback } from "../transport/socket-transport.js";
 import { byteLengthOf, EMPTY_BUFFER, isBlob, toBuffer } from "./data.js";
 import { notOpenMessage } from "./errors.js";
 import { OrderedSends } from "./ordered-sends.js";
+import { sendFromServer } from "./shared-frames.js";
 import type { SendCallback } from "./types.js";
 import type { WebSocket } from "./websocket.js";
 
@@ -25,7 +26,8 @@ export function transmit(socket: WebSocket, payload: Buffer | string, binary: bo
   if (socket._fragmenting === Fragmenting.None && fin && (compress || codec === null)) {
     // A string sent as binary goes as its UTF-8 bytes.
     if (binary && typeof payload === "string") payload = Buffer.from(payload);
-    sent = transport.send(binary ? WebSocketOpcode.binary : WebSocketOpcode.text, payload);
+    const opcode = binary ? WebSocketOpcode.binary : WebSocketOpcode.text;
+    sent = socket._isServer ? sendFromServer(transport, opcode, payload) : transport.send(opcode, payload);
   } else {
     const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
     let opcode: number;

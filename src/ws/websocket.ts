@@ -14,6 +14,7 @@ import { attachTransport } from "./attach.js";
 import type { FaceListener } from "./listener.js";
 import { OrderedSends } from "./ordered-sends.js";
 import { Fragmenting, notOpen, sendControl, transmit } from "./sending.js";
+import { sendFromServer } from "./shared-frames.js";
 import type { WebSocketServer } from "./server.js";
 import type { createWebSocketStream } from "./stream.js";
 import type * as Types from "./types.js";
@@ -217,9 +218,10 @@ export class WebSocket extends EventEmitter {
     ) {
       const binary = options === undefined || options.binary === undefined ? typeof data !== "string" : options.binary;
       if (Buffer.isBuffer(data)) {
-        if (transport.send(binary ? WebSocketOpcode.binary : WebSocketOpcode.text, data)) return;
+        const opcode = binary ? WebSocketOpcode.binary : WebSocketOpcode.text;
+        if (this._isServer ? sendFromServer(transport, opcode, data) : transport.send(opcode, data)) return;
       } else if (typeof data === "string" && !binary) {
-        if (transport.send(WebSocketOpcode.text, data)) return;
+        if (this._isServer ? sendFromServer(transport, WebSocketOpcode.text, data) : transport.send(WebSocketOpcode.text, data)) return;
       }
     }
     if (typeof data === "number") data = String(data);

@@ -182,6 +182,27 @@ describe("sending", () => {
     await shutdown(wss);
   });
 
+  test("a broadcast loop: each client gets the message, and a Buffer changed between sends goes as it is then", async () => {
+    const { wss, url } = await listen();
+    const clients = await Promise.all([1, 2, 3].map(() => new Promise<WebSocket>((resolve) => {
+      const ws = new WebSocket(url);
+      ws.once("open", () => resolve(ws));
+    })));
+    while (wss.clients.size < 3) await sleep(5);
+    const inboxes = clients.map((client) => messages(client, 3));
+    const text = JSON.stringify({ to: "everyone" });
+    const bytes = Buffer.from("version-1");
+    for (const server of wss.clients) server.send(text);
+    for (const server of wss.clients) server.send(bytes);
+    bytes.write("version-2");
+    for (const server of wss.clients) server.send(bytes, () => undefined);
+    for (const inbox of await Promise.all(inboxes)) {
+      assert.deepEqual(inbox.map(([data, isBinary]) => [String(data), isBinary]), [[text, false], ["version-1", true], ["version-2", true]]);
+    }
+    for (const client of clients) client.close();
+    await shutdown(wss);
+  });
+
   test("Blobs are sent in order with what is sent around them", async () => {
     const { wss, client, server } = await pair();
     const got = messages(server, 3);
