@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { CloseCode, decodeClosePayload, encodeClosePayload } from "./close.js";
 import { encodeFrame, encodeTextFrame, MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
+import type { ConnectionEvents, ConnectionLimits, ConnectionOptions } from "./connection-types.js";
 import type { MaskSource } from "./mask.js";
 import { ReadyState, WebSocketOpcode } from "./opcodes.js";
 import { FrameParser, type FrameSink, type ParserOptions } from "./parser.js";
@@ -8,77 +9,7 @@ import { MessageBuffer } from "./message-buffer.js";
 import { Utf8Validator } from "./utf8.js";
 import type { ProtocolViolation } from "./violations.js";
 
-export type Role = "server" | "client";
-
-/** The size limits of a connection, which may change while it is open (see `setLimits`). */
-export interface ConnectionLimits {
-  maxMessageBytes: number;
-  maxCompressedMessageBytes: number;
-  maxFrameBytes: number;
-}
-
-export interface ConnectionOptions {
-  role: Role;
-  /** Largest message accepted, in bytes (compressed size for compressed messages). Over it: 1009. */
-  maxMessageBytes: number;
-  /** Largest single frame accepted; defaults to maxMessageBytes. */
-  maxFrameBytes?: number;
-  /** permessage-deflate was negotiated: RSV1 on a message's first frame marks it compressed (RFC 7692 section 6). */
-  compression?: boolean;
-  /**
-   * Largest compressed message accepted (default maxMessageBytes). Incompressible data grows
-   * a little when deflated, so the layer that inflates sets this a bit above maxMessageBytes
-   * and enforces the real limit on the inflated size.
-   */
-  maxCompressedMessageBytes?: number;
-  /** Where a client gets its masking keys; required for role "client". */
-  maskSource?: MaskSource;
-  /**
-   * Answer every ping with a pong at once (section 5.5.2). Default true; false leaves the pong
-   * to the layer above (the `ws` face's `autoPong: false`).
-   */
-  autoPong?: boolean;
-  /**
-   * Check that text messages are UTF-8 (section 8.1), failing with 1007 at the first bad byte.
-   * Default true; false is for trusted peers only (the `ws` face's `skipUTF8Validation`).
-   */
-  validateUtf8?: boolean;
-}
-
-/** What the connection tells the layer above. Everything arrives synchronously from the call that caused it. */
-export interface ConnectionEvents {
-  /** Bytes to send, in order. */
-  write(chunks: Buffer[]): void;
-  /**
-   * A complete message. Uncompressed text has been validated as UTF-8; a compressed message
-   * (RFC 7692) is handed over as received, to be inflated and validated by the caller.
-   */
-  message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer, compressed: boolean): void;
-  /** A ping arrived; the pong with the same payload has already been written (section 5.5.2). */
-  ping(data: Buffer): void;
-  pong(data: Buffer): void;
-  /** The peer's close frame arrived (and our answer, if we owed one, has been written). */
-  closeReceived(code: number, reason: string): void;
-  /**
-   * Both close frames have been exchanged (section 7.1.1): the TCP connection should now be
-   * closed; the server closes it first (section 7.1.1), a client waits for the server to.
-   */
-  closeHandshakeComplete(): void;
-  /**
-   * We failed the connection for a protocol violation: the close frame with `code` has been
-   * written. `violation` names what happened; `value` is the opcode, length or close code at fault.
-   */
-  failed(code: number, message: string, violation: ProtocolViolation, value?: number): void;
-  /** True while the peer is not reading what we send; pings are then not answered (section 5.5.3). */
-  isWriteBacklogged?(): boolean;
-  /**
-   * The peer's close frame arrived while messages we accepted are still on their way (being
-   * compressed, say). Return true to send them first: the layer above then calls
-   * `close(code, reason)` with these values, and the closing handshake completes then. Section
-   * 5.5.1 lets an endpoint finish sending before it answers a close frame.
-   */
-  holdCloseReply?(code: number | undefined, reason: string): boolean;
-}
+export type { ConnectionEvents, ConnectionLimits, ConnectionOptions, Role } from "./connection-types.js";
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 
