@@ -66,13 +66,15 @@ try {
     process.exit(1);
   }
   const report = JSON.parse(result.stdout.slice(start));
-  const { passes, failures, pending, tests } = report.stats;
-  console.log(`ws ${version}, ${TEST_FILES.join(" and ")}, package root answered by ${rootModule}`);
-  console.log(`passed ${passes} of ${tests}; failed ${failures}${pending ? `; skipped ${pending}` : ""}`);
+  const { passes, pending, tests } = report.stats;
+  // mocha reports a test twice when it fails twice (an assertion in a late event, say).
+  const failing = new Map();
   for (const failure of report.failures) {
-    const reason = String(failure.err?.message ?? "").split("\n")[0];
-    console.log(`- ${failure.fullTitle}\n    ${reason}`);
+    if (!failing.has(failure.fullTitle)) failing.set(failure.fullTitle, String(failure.err?.message ?? "").split("\n")[0]);
   }
+  console.log(`ws ${version}, ${TEST_FILES.join(" and ")}, package root answered by ${rootModule}`);
+  console.log(`passed ${passes} of ${tests}; failed ${failing.size}${pending ? `; skipped ${pending}` : ""}`);
+  for (const [title, reason] of failing) console.log(`- ${title}\n    ${reason}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
