@@ -3,11 +3,19 @@ import { CloseCode, decodeClosePayload, encodeClosePayload } from "./close.js";
 import { encodeFrame, encodeTextFrame, MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
 import type { MaskSource } from "./mask.js";
 import { ReadyState, WebSocketOpcode } from "./opcodes.js";
-import { FrameParser, type FrameSink } from "./parser.js";
+import { FrameParser, type FrameSink, type ParserOptions } from "./parser.js";
 import { MessageBuffer } from "./message-buffer.js";
 import { Utf8Validator } from "./utf8.js";
+import type { ProtocolViolation } from "./violations.js";
 
 export type Role = "server" | "client";
+
+/** The size limits of a connection, which may change while it is open (see `setLimits`). */
+export interface ConnectionLimits {
+  maxMessageBytes: number;
+  maxCompressedMessageBytes: number;
+  maxFrameBytes: number;
+}
 
 export interface ConnectionOptions {
   role: Role;
@@ -25,6 +33,16 @@ export interface ConnectionOptions {
   maxCompressedMessageBytes?: number;
   /** Where a client gets its masking keys; required for role "client". */
   maskSource?: MaskSource;
+  /**
+   * Answer every ping with a pong at once (section 5.5.2). Default true; false leaves the pong
+   * to the layer above (the `ws` face's `autoPong: false`).
+   */
+  autoPong?: boolean;
+  /**
+   * Check that text messages are UTF-8 (section 8.1), failing with 1007 at the first bad byte.
+   * Default true; false is for trusted peers only (the `ws` face's `skipUTF8Validation`).
+   */
+  validateUtf8?: boolean;
 }
 
 /** What the connection tells the layer above. Everything arrives synchronously from the call that caused it. */
@@ -46,10 +64,20 @@ export interface ConnectionEvents {
    * closed; the server closes it first (section 7.1.1), a client waits for the server to.
    */
   closeHandshakeComplete(): void;
-  /** We failed the connection for a protocol violation: the close frame with `code` has been written. */
-  failed(code: number, message: string): void;
+  /**
+   * We failed the connection for a protocol violation: the close frame with `code` has been
+   * written. `violation` names what happened; `value` is the opcode, length or close code at fault.
+   */
+  failed(code: number, message: string, violation: ProtocolViolation, value?: number): void;
   /** True while the peer is not reading what we send; pings are then not answered (section 5.5.3). */
   isWriteBacklogged?(): boolean;
+  /**
+   * The peer's close frame arrived while messages we accepted are still on their way (being
+   * compressed, say). Return true to send them first: the layer above then calls
+   * `close(code, reason)` with these values, and the closing handshake completes then. Section
+   * 5.5.1 lets an endpoint finish sending before it answers a close frame.
+   */
+  holdCloseReply?(code: number | undefined, reason: string): boolean;
 }
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
@@ -61,24 +89,31 @@ type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 export class Connection implements FrameSink {
   private state: ReadyState = ReadyState.OPEN;
   private readonly parser: FrameParser;
-  private readonly maxMessageBytes: number;
-  private readonly maxCompressedMessageBytes: number;
+  private maxMessageBytes: number;
+  private maxCompressedMessageBytes: number;
+  private readonly parserOptions: ParserOptions;
   private readonly compression: boolean;
   private readonly maskSource: MaskSource | null;
+  private readonly autoPong: boolean;
+  private readonly validateUtf8: boolean;
 
   /** The message being reassembled: 0 when none is in progress. */
   private messageOpcode: 0 | DataOpcode = 0;
   private messageCompressed = false;
+  /** The message being reassembled is text to validate as it arrives. */
+  private messageCheckedUtf8 = false;
   private readonly messageData = new MessageBuffer();
   private frameFin = false;
   private readonly utf8 = new Utf8Validator();
 
   private closeFrameSent = false;
   private closeFrameReceived = false;
-  private failure: { code: number; message: string } | null = null;
+  private failure: { code: number; message: string; violation: ProtocolViolation } | null = null;
   private peerClose: { code: number; reason: string } | null = null;
   /** The transport closed while input was held: stop once it has been parsed. */
   private stopAfterHeldInput = false;
+  /** Where each fragment of the message being received ended, while recording (see `recordFragments`). */
+  private fragmentEnds: number[] | null = null;
 
   constructor(
     options: ConnectionOptions,
@@ -87,14 +122,24 @@ export class Connection implements FrameSink {
     this.maxMessageBytes = options.maxMessageBytes;
     this.maxCompressedMessageBytes = options.maxCompressedMessageBytes ?? options.maxMessageBytes;
     this.compression = options.compression ?? false;
+    this.autoPong = options.autoPong ?? true;
+    this.validateUtf8 = options.validateUtf8 ?? true;
     if (options.role === "client" && !options.maskSource) {
       throw new TypeError("A client connection needs a maskSource: clients must mask every frame (RFC 6455 section 5.3).");
     }
     this.maskSource = options.role === "client" ? options.maskSource! : null;
-    this.parser = new FrameParser(this, {
+    this.parserOptions = {
       expectMasked: options.role === "server",
       maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
-    });
+    };
+    this.parser = new FrameParser(this, this.parserOptions);
+  }
+
+  /** Changes the size limits from the next frame on (a program tightening them for a client, say). */
+  setLimits(limits: ConnectionLimits): void {
+    this.maxMessageBytes = limits.maxMessageBytes;
+    this.maxCompressedMessageBytes = limits.maxCompressedMessageBytes;
+    this.parserOptions.maxFrameBytes = limits.maxFrameBytes;
   }
 
   get readyState(): ReadyState {
@@ -107,7 +152,7 @@ export class Connection implements FrameSink {
   }
 
   /** The violation we failed the connection for, if any. */
-  get failureReason(): { code: number; message: string } | null {
+  get failureReason(): { code: number; message: string; violation: ProtocolViolation } | null {
     return this.failure;
   }
 
@@ -121,6 +166,26 @@ export class Connection implements FrameSink {
     return this.messageData.length;
   }
 
+  /**
+   * Starts (or stops) noting where the fragments of uncompressed messages end, for a layer that
+   * hands messages out as their frames' payloads (the `ws` face's binaryType "fragments").
+   */
+  recordFragments(on: boolean): void {
+    this.fragmentEnds = on ? (this.fragmentEnds ?? []) : null;
+  }
+
+  /**
+   * The offsets at which the fragments of the last message ended, but for the last fragment,
+   * while recording (empty for a message of one frame, or a compressed one); clears them. Call
+   * it for every message delivered while recording.
+   */
+  takeFragmentEnds(): number[] {
+    const ends = this.fragmentEnds;
+    if (ends === null || ends.length === 0) return NO_FRAGMENT_ENDS;
+    this.fragmentEnds = [];
+    return ends;
+  }
+
   // --- receiving ---------------------------------------------------------------------------
 
   /** Feeds bytes read from the transport. */
@@ -129,42 +194,54 @@ export class Connection implements FrameSink {
   }
 
   dataFrameStart(header: FrameHeader): boolean {
-    if (header.rsv2 || header.rsv3) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV2 or RSV3 set without an extension");
+    if (header.rsv2 || header.rsv3) {
+      return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV2 or RSV3 set without an extension", "reserved-bits");
+    }
     const opcode = header.opcode;
     if (opcode === WebSocketOpcode.continuation) {
-      if (this.messageOpcode === 0) return this.failFromPeer(CloseCode.protocolError, "continuation frame without a message to continue");
-      if (header.rsv1) return this.failFromPeer(CloseCode.protocolError, "RSV1 set on a continuation frame");
+      if (this.messageOpcode === 0) {
+        return this.failFromPeer(CloseCode.protocolError, "continuation frame without a message to continue", "invalid-opcode", opcode);
+      }
+      if (header.rsv1) return this.failFromPeer(CloseCode.protocolError, "RSV1 set on a continuation frame", "unexpected-rsv1");
     } else {
-      if (this.messageOpcode !== 0) return this.failFromPeer(CloseCode.protocolError, "new message started inside a fragmented message");
-      if (header.rsv1 && !this.compression) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension");
+      if (this.messageOpcode !== 0) {
+        return this.failFromPeer(CloseCode.protocolError, "new message started inside a fragmented message", "invalid-opcode", opcode);
+      }
+      if (header.rsv1 && !this.compression) {
+        return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension", "unexpected-rsv1");
+      }
       this.messageOpcode = opcode as DataOpcode;
       this.messageCompressed = header.rsv1;
+      this.messageCheckedUtf8 = opcode === WebSocketOpcode.text && !header.rsv1 && this.validateUtf8;
       this.messageData.clear();
       this.utf8.reset();
     }
     // Refuse as soon as the header shows the message will not fit, before its payload arrives.
     const limit = this.messageCompressed ? this.maxCompressedMessageBytes : this.maxMessageBytes;
     if (this.messageData.length + header.payloadLength > limit) {
-      return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`);
+      return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`, "message-too-big");
     }
     this.frameFin = header.fin;
     return true;
   }
 
   dataPayload(chunk: Buffer): boolean {
-    if (this.messageOpcode === WebSocketOpcode.text && !this.messageCompressed && !this.utf8.push(chunk)) {
-      return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8");
+    if (this.messageCheckedUtf8 && !this.utf8.push(chunk)) {
+      return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8", "invalid-utf8");
     }
     this.messageData.append(chunk);
     return true;
   }
 
   dataFrameEnd(): boolean {
-    if (!this.frameFin) return true;
+    if (!this.frameFin) {
+      if (this.fragmentEnds !== null && !this.messageCompressed) this.fragmentEnds.push(this.messageData.length);
+      return true;
+    }
     const opcode = this.messageOpcode as DataOpcode;
     const compressed = this.messageCompressed;
-    if (opcode === WebSocketOpcode.text && !compressed && !this.utf8.complete) {
-      return this.failFromPeer(CloseCode.invalidPayload, "text message ends inside a UTF-8 sequence");
+    if (this.messageCheckedUtf8 && !this.utf8.complete) {
+      return this.failFromPeer(CloseCode.invalidPayload, "text message ends inside a UTF-8 sequence", "invalid-utf8");
     }
     const data = this.messageData.take();
     this.messageOpcode = 0;
@@ -177,16 +254,15 @@ export class Connection implements FrameSink {
   }
 
   controlFrame(header: FrameHeader, payload: Buffer): boolean {
-    if (header.rsv1 || header.rsv2 || header.rsv3) {
-      // RFC 7692 section 6: RSV1 has no meaning on control frames either.
-      return this.failFromPeer(CloseCode.protocolError, "reserved bit set on a control frame");
-    }
+    if (header.rsv2 || header.rsv3) return this.failFromPeer(CloseCode.protocolError, "reserved bit set on a control frame", "reserved-bits");
+    // RFC 7692 section 6: RSV1 has no meaning on control frames either.
+    if (header.rsv1) return this.failFromPeer(CloseCode.protocolError, "RSV1 set on a control frame", "unexpected-rsv1");
     switch (header.opcode) {
       case WebSocketOpcode.ping:
         // Once our close frame is out we send nothing more (section 5.5.1), pongs included.
         // Section 5.5.3 allows answering only the latest of several pings, so a peer that
         // floods pings while not reading our pongs gets no more of them.
-        if (!this.closeFrameSent && !this.events.isWriteBacklogged?.()) this.writeFrame(WebSocketOpcode.pong, payload);
+        if (this.autoPong && !this.closeFrameSent && !this.events.isWriteBacklogged?.()) this.writeFrame(WebSocketOpcode.pong, payload);
         this.events.ping(payload);
         return !this.parser.stopped;
       case WebSocketOpcode.pong:
@@ -197,13 +273,13 @@ export class Connection implements FrameSink {
     }
   }
 
-  parseError(closeCode: number, message: string): void {
-    this.failFromPeer(closeCode, message);
+  parseError(closeCode: number, message: string, violation: ProtocolViolation, value?: number): void {
+    this.failFromPeer(closeCode, message, violation, value);
   }
 
   private onCloseFrame(payload: Buffer): boolean {
     const decoded = decodeClosePayload(payload);
-    if (!decoded.ok) return this.failFromPeer(decoded.failCode, decoded.message);
+    if (!decoded.ok) return this.failFromPeer(decoded.failCode, decoded.message, decoded.violation, decoded.value);
     this.closeFrameReceived = true;
     this.peerClose = { code: decoded.code, reason: decoded.reason };
     // Nothing the peer sends after its close frame counts (section 5.5.1).
@@ -213,7 +289,14 @@ export class Connection implements FrameSink {
       // Echo the status code we received (section 5.5.1), and its reason as browsers, ws and
       // python-websockets do; an empty close is answered with an empty one.
       const code = decoded.code === CloseCode.noStatusReceived ? undefined : decoded.code;
-      this.writeClose(code, code === undefined ? "" : decoded.reason);
+      const reason = code === undefined ? "" : decoded.reason;
+      if (this.events.holdCloseReply?.(code, reason)) {
+        // No new messages from here on; those already accepted go out before the reply.
+        this.state = ReadyState.CLOSING;
+        this.events.closeReceived(decoded.code, decoded.reason);
+        return false;
+      }
+      this.writeClose(code, reason);
     }
     this.state = ReadyState.CLOSED;
     this.events.closeReceived(decoded.code, decoded.reason);
@@ -221,8 +304,8 @@ export class Connection implements FrameSink {
     return false;
   }
 
-  private failFromPeer(code: number, message: string): false {
-    this.fail(code, message);
+  private failFromPeer(code: number, message: string, violation: ProtocolViolation, value?: number): false {
+    this.fail(code, message, violation, value);
     return false;
   }
 
@@ -242,9 +325,17 @@ export class Connection implements FrameSink {
     return !this.closeFrameSent && this.state === ReadyState.OPEN;
   }
 
-  /** Sends a whole text message as one frame. Returns false when the connection is closing. */
+  /**
+   * True while frames of messages already accepted may still be written: until our close frame
+   * is out. It differs from `canSend` only while a reply to the peer's close waits for them.
+   */
+  get writable(): boolean {
+    return !this.closeFrameSent && this.state !== ReadyState.CLOSED;
+  }
+
+  /** Sends a whole text message as one frame. Returns false once our close frame is out. */
   sendText(text: string): boolean {
-    if (!this.canSend) return false;
+    if (!this.writable) return false;
     this.events.write(encodeTextFrame(text, true, this.nextMask()));
     return true;
   }
@@ -260,7 +351,7 @@ export class Connection implements FrameSink {
    * a compressed message.
    */
   sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): boolean {
-    if (!this.canSend) return false;
+    if (!this.writable) return false;
     this.events.write(encodeFrame(opcode, payload, fin, rsv1, this.nextMask()));
     return true;
   }
@@ -292,6 +383,11 @@ export class Connection implements FrameSink {
     this.writeFrame(WebSocketOpcode.close, payload);
     this.closeFrameSent = true;
     this.state = ReadyState.CLOSING;
+    if (this.closeFrameReceived) {
+      // This was the held reply to the peer's close (see `holdCloseReply`).
+      this.state = ReadyState.CLOSED;
+      this.events.closeHandshakeComplete();
+    }
   }
 
   /**
@@ -299,9 +395,9 @@ export class Connection implements FrameSink {
    * already, stops reading, and tells the layer above to close the transport. Used for
    * violations found here and by the layers above (bad compressed data, limits).
    */
-  fail(code: number, message: string): void {
+  fail(code: number, message: string, violation: ProtocolViolation, value?: number): void {
     if (this.failure || this.state === ReadyState.CLOSED) return;
-    this.failure = { code, message };
+    this.failure = { code, message, violation };
     this.parser.stop();
     this.dropPartialMessage();
     if (!this.closeFrameSent) {
@@ -309,7 +405,7 @@ export class Connection implements FrameSink {
       this.closeFrameSent = true;
     }
     this.state = ReadyState.CLOSING;
-    this.events.failed(code, message);
+    this.events.failed(code, message, violation, value);
   }
 
   /** The transport has closed: nothing more can be sent or received. */
@@ -345,6 +441,7 @@ export class Connection implements FrameSink {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_FRAGMENT_ENDS: number[] = [];
 
 /** Our close reasons are diagnostics; keep them within the 123 bytes a close frame allows. */
 function truncateReason(message: string): string {

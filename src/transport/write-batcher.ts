@@ -9,6 +9,11 @@ import { appended, sharedEmpty } from "../protocol/empty.js";
  */
 export const COALESCE_BYTES = 16 * 1024;
 
+/** Told once bytes have been written to the socket, or with an error when they never will be. */
+export type WriteCallback = (error?: Error | null) => void;
+
+const NOTHING = Buffer.alloc(0);
+
 /**
  * Coalesces the frames written during one turn of the event loop (or during one read, see
  * `hold`) into a single system call: a burst of small messages costs one write instead of
@@ -22,6 +27,8 @@ export class WriteBatcher {
   private flushScheduled = false;
   /** Between `hold()` and `release()`: writes wait for the release instead of the next tick. */
   private holding = false;
+  /** Callbacks waiting for what is batched now to be written (see `afterWrite`); made on first use. */
+  private callbacks: WriteCallback[] | null = null;
 
   constructor(private readonly socket: Duplex) {}
 
@@ -32,6 +39,19 @@ export class WriteBatcher {
       this.chunks = appended(this.chunks, chunk);
       this.bytes += chunk.length;
     }
+    if (!this.holding && !this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushBatcher, this);
+    }
+  }
+
+  /**
+   * Calls `callback` once everything written so far has been written to the socket (its write
+   * callback fired), or with an error when the socket is gone before that. The callbacks ride
+   * on the batch's last socket write: nothing is added to batches without them.
+   */
+  afterWrite(callback: WriteCallback): void {
+    (this.callbacks ??= []).push(callback);
     if (!this.holding && !this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(flushBatcher, this);
@@ -59,24 +79,45 @@ export class WriteBatcher {
     this.flushScheduled = false;
     const chunks = this.chunks;
     const count = chunks.length;
-    if (count === 0) return;
+    const callbacks = this.callbacks;
+    if (count === 0 && callbacks === null) return;
     const total = this.bytes;
     this.chunks = sharedEmpty();
     this.bytes = 0;
     const socket = this.socket;
+    let done: WriteCallback | undefined;
+    if (callbacks !== null) {
+      this.callbacks = null;
+      done = callAll(callbacks);
+    }
     // Nothing can be sent once the socket is destroyed or ended (the transport flushes
     // before it ends the socket).
-    if (socket.destroyed || socket.writableEnded) return;
+    if (socket.destroyed || socket.writableEnded) {
+      done?.(new Error("The connection closed before the data could be written."));
+      return;
+    }
     if (count === 1) {
-      socket.write(chunks[0]!);
+      socket.write(chunks[0]!, done);
+    } else if (count === 0) {
+      // Only callbacks: an empty write completes after everything the socket already holds.
+      socket.write(NOTHING, done);
     } else if (total <= COALESCE_BYTES) {
-      socket.write(Buffer.concat(chunks, total));
+      socket.write(Buffer.concat(chunks, total), done);
     } else {
       socket.cork();
-      for (let i = 0; i < count; i++) socket.write(chunks[i]!);
+      for (let i = 0; i < count - 1; i++) socket.write(chunks[i]!);
+      socket.write(chunks[count - 1]!, done);
       socket.uncork();
     }
   }
+}
+
+/** One write callback for several, called in order with the write's outcome. */
+function callAll(callbacks: WriteCallback[]): WriteCallback {
+  if (callbacks.length === 1) return callbacks[0]!;
+  return (error) => {
+    for (const callback of callbacks) callback(error);
+  };
 }
 
 /** One function for every batcher (no closure per connection). */
