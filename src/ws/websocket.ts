@@ -190,7 +190,8 @@ export class WebSocket extends EventEmitter {
     return this._protocol;
   }
 
-  get readyState(): State {
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): 0 | 1 | 2 | 3 {
     const state = this._readyState;
     // The core leaves OPEN when a close frame goes either way or the connection fails.
     if (state === ReadyState.OPEN && this._transport!.readyState !== ReadyState.OPEN) return ReadyState.CLOSING;
@@ -218,16 +219,23 @@ export class WebSocket extends EventEmitter {
       options = undefined;
     }
     const transport = this._transport;
-    if (transport === null || this.readyState !== ReadyState.OPEN) {
+    if (transport === null || this._readyState !== ReadyState.OPEN) {
       this._notOpen(data, cb);
       return;
     }
-    // The common case, kept short: a whole message, compressed as the extension decides.
-    if (options === undefined && cb === undefined && this._ordered === null && this._fragmenting === Fragmenting.None) {
-      if (typeof data === "string") {
+    // The common case, kept short: a whole message of bytes or text, compressed as the
+    // extension decides (a connection that is closing refuses it: the path below reports that).
+    if (
+      cb === undefined &&
+      this._ordered === null &&
+      this._fragmenting === Fragmenting.None &&
+      (options === undefined || (options.fin !== false && options.compress !== false))
+    ) {
+      const binary = options === undefined || options.binary === undefined ? typeof data !== "string" : options.binary;
+      if (Buffer.isBuffer(data)) {
+        if (transport.send(binary ? WebSocketOpcode.binary : WebSocketOpcode.text, data)) return;
+      } else if (typeof data === "string" && !binary) {
         if (transport.send(WebSocketOpcode.text, data)) return;
-      } else if (Buffer.isBuffer(data) && transport.send(WebSocketOpcode.binary, data)) {
-        return;
       }
     }
     if (typeof data === "number") data = String(data);
@@ -416,6 +424,8 @@ export class WebSocket extends EventEmitter {
     const codec = this._codec;
     let sent: boolean;
     if (this._fragmenting === Fragmenting.None && fin && (compress || codec === null)) {
+      // A string sent as binary goes as its UTF-8 bytes.
+      if (binary && typeof payload === "string") payload = Buffer.from(payload);
       sent = transport.send(binary ? WebSocketOpcode.binary : WebSocketOpcode.text, payload);
     } else {
       const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
