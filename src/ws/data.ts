@@ -1,9 +1,9 @@
 import { Buffer } from "node:buffer";
-import type { BinaryType, RawData } from "./types.js";
+import type { AnyBinaryType, RawData } from "./types.js";
 
 export const EMPTY_BUFFER = Buffer.alloc(0);
 
-export const BINARY_TYPES: readonly BinaryType[] = ["nodebuffer", "arraybuffer", "fragments", "blob"];
+export const BINARY_TYPES: readonly AnyBinaryType[] = ["nodebuffer", "arraybuffer", "fragments", "blob"];
 
 /**
  * The bytes of what `send()`, `ping()` or `pong()` were given (not a string or a Blob): bytes
@@ -36,7 +36,7 @@ export function byteLengthOf(data: unknown): number {
 }
 
 /** A binary message as `binaryType` asks for it; `fragmentEnds` splits it into its frames' payloads. */
-export function binaryAs(binaryType: BinaryType, data: Buffer, fragmentEnds: readonly number[]): RawData | Blob {
+export function binaryAs(binaryType: AnyBinaryType, data: Buffer, fragmentEnds: readonly number[]): RawData | Blob {
   switch (binaryType) {
     case "arraybuffer":
       // A message that fills its own memory is handed out without a copy.

@@ -11,7 +11,7 @@ import type { MessageCodec } from "../protocol/codec.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_CHUNKS, DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from "./defaults.js";
 import { negotiateAsServer, toHawserDeflateOptions } from "./deflate-options.js";
 import type { AddressInfo, ServerOptions, VerifyClientCallbackAsync, VerifyClientCallbackSync } from "./types.js";
-import { WebSocket, type SocketSettings } from "./websocket.js";
+import { WebSocket, type SocketSettings, type WebSocketClass } from "./websocket.js";
 
 const RUNNING = 0;
 const CLOSING = 1;
@@ -26,7 +26,7 @@ const upgradedSockets = new WeakSet<Duplex>();
 type Negotiated = { header: string; codec: MessageCodec };
 
 /** `ws`'s server options with every default filled in, as `server.options` shows them. */
-type ResolvedOptions<T extends typeof WebSocket, U extends typeof IncomingMessage> = ServerOptions<T, U> & {
+type ResolvedOptions<T extends WebSocketClass, U extends typeof IncomingMessage> = ServerOptions<T, U> & {
   WebSocket: T;
   clientTracking: boolean;
 };
@@ -37,13 +37,20 @@ type ResolvedOptions<T extends typeof WebSocket, U extends typeof IncomingMessag
  * req)` for each accepted socket.
  */
 export class WebSocketServer<
-  T extends typeof WebSocket = typeof WebSocket,
+  T extends WebSocketClass = typeof WebSocket,
   U extends typeof IncomingMessage = typeof IncomingMessage,
 > extends EventEmitter {
   /** The options, defaults filled in. */
   readonly options: ResolvedOptions<T, U>;
   /** The accepted sockets still open (absent with `clientTracking: false`). */
   declare clients: Set<InstanceType<T>>;
+  /**
+   * The `path` option ("" when none): the only path this server takes upgrades on. (@types/ws
+   * declares this member, and libraries typed against it, graphql-ws and tRPC, require it.)
+   */
+  get path(): string {
+    return this.options.path ?? "";
+  }
   /** The HTTP server listened on (made here for `port`); null once closed. */
   _server: HttpServer | HttpsServer | null = null;
   /** @internal 0 running, 1 closing, 2 closed. */
@@ -53,7 +60,7 @@ export class WebSocketServer<
   private readonly settings: SocketSettings;
   private readonly deflate: HawserDeflateOptions | null;
 
-  constructor(options: ServerOptions<T, U>, callback?: () => void) {
+  constructor(options?: ServerOptions<T, U>, callback?: () => void) {
     super();
     const resolved = {
       allowSynchronousEvents: true,
@@ -66,7 +73,7 @@ export class WebSocketServer<
       clientTracking: true,
       closeTimeout: DEFAULT_CLOSE_TIMEOUT_MS,
       noServer: false,
-      WebSocket: WebSocket as T,
+      WebSocket: WebSocket as unknown as T,
       ...options,
     } as ResolvedOptions<T, U>;
     const { port, server, noServer } = resolved;
@@ -297,7 +304,7 @@ function parseProtocols(header: string): Set<string> | null {
   return protocols.size > 0 ? protocols : null;
 }
 
-function emitClose(server: WebSocketServer): void {
+function emitClose(server: WebSocketServer<WebSocketClass>): void {
   server._state = CLOSED;
   server.emit("close");
 }

@@ -5,7 +5,7 @@ import type { Server as HttpsServer } from "node:https";
 import type { createConnection } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import type { ZlibOptions } from "node:zlib";
-import type { WebSocket } from "./websocket.js";
+import type { WebSocket, WebSocketClass } from "./websocket.js";
 
 /** A received message: a Buffer, or an ArrayBuffer or the frames' Buffers, as `binaryType` asks. */
 export type RawData = Buffer | ArrayBuffer | Buffer[];
@@ -36,8 +36,15 @@ export type BufferLike =
   | { valueOf(): string }
   | { [Symbol.toPrimitive](hint: string): string };
 
-/** How binary messages are handed to `message` listeners. */
-export type BinaryType = "nodebuffer" | "arraybuffer" | "fragments" | "blob";
+/**
+ * How binary messages are handed to `message` listeners. ws 8.18 added "blob", which
+ * @types/ws does not list; it works here at run time too, but is left out of the type so that
+ * libraries typed against @types/ws accept this face's sockets and servers.
+ */
+export type BinaryType = "nodebuffer" | "arraybuffer" | "fragments";
+
+/** Every binary type the face hands out at run time, "blob" included. */
+export type AnyBinaryType = BinaryType | "blob";
 
 /** Per-message options of `send()`. */
 export interface SendOptions {
@@ -81,8 +88,12 @@ export interface PerMessageDeflateOptions {
   clientNoContextTakeover?: boolean | undefined;
   /** LZ77 window (8-15) for what the server compresses. */
   serverMaxWindowBits?: number | undefined;
-  /** LZ77 window (8-15) for what the client compresses; a client's `true` offers the parameter without a value. */
-  clientMaxWindowBits?: number | boolean | undefined;
+  /**
+   * LZ77 window (8-15) for what the client compresses. Typed as a number, as @types/ws has it
+   * (libraries typed against ws take our server only then); at run time a client's `true`
+   * offers the parameter without a value, as ws does.
+   */
+  clientMaxWindowBits?: number | undefined;
   /** zlib options for compressing; `level` and `memLevel` are used. */
   zlibDeflateOptions?:
     | {
@@ -150,7 +161,7 @@ export interface ClientOptions extends SecureContextOptions {
 
 /** Options of `new WebSocketServer(options, callback)`: exactly one of `port`, `server` and `noServer`. */
 export interface ServerOptions<
-  U extends typeof WebSocket = typeof WebSocket,
+  U extends WebSocketClass = typeof WebSocket,
   V extends typeof IncomingMessage = typeof IncomingMessage,
 > {
   host?: string | undefined;
@@ -184,17 +195,37 @@ export interface AddressInfo {
   port: number;
 }
 
+/**
+ * The socket an event-target event names, by its commands and state: the whole socket is
+ * `WebSocket`, but typing `target` as the class would make these events and @types/ws's
+ * refer to each other's sockets member by member, which TypeScript cannot settle; libraries
+ * typed against @types/ws would then refuse this face's sockets.
+ */
+export interface EventSocket {
+  readonly readyState: 0 | 1 | 2 | 3;
+  readonly url: string;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly bufferedAmount: number;
+  readonly isPaused: boolean;
+  send(data: BufferLike, cb?: SendCallback): void;
+  close(code?: number, data?: string | Buffer): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+}
+
 /** The events of the event-target API (`addEventListener`, `onopen`, ...). */
 export interface Event {
   type: string;
-  target: WebSocket;
+  target: EventSocket;
 }
 
 export interface ErrorEvent {
   error: Error;
   message: string;
   type: string;
-  target: WebSocket;
+  target: EventSocket;
 }
 
 export interface CloseEvent {
@@ -202,13 +233,13 @@ export interface CloseEvent {
   code: number;
   reason: string;
   type: string;
-  target: WebSocket;
+  target: EventSocket;
 }
 
 export interface MessageEvent {
   data: Data;
   type: string;
-  target: WebSocket;
+  target: EventSocket;
 }
 
 export interface WebSocketEventMap {

@@ -57,16 +57,20 @@ export class WebSocket extends EventEmitter {
   declare static Server: typeof WebSocketServer;
   declare static createWebSocketStream: typeof createWebSocketStream;
 
-  /** The underlying socket once open, as `ws` exposes it (its address, say); null before. */
+  // The underscore members are ws's own undeclared ones that programs reach for (`_socket`,
+  // `_req`, `_receiver._maxPayload`, ...) and this face's plumbing. All are @internal: left out
+  // of the published declarations, as @types/ws has none of them, so that libraries typed
+  // against @types/ws take this face's sockets and servers.
+  /** @internal The underlying socket once open, as `ws` exposes it (its address, say); null before. */
   _socket: Duplex | null = null;
-  /** The handshake request while a client connects (`ws` exposes it too). */
+  /** @internal The handshake request while a client connects (`ws` exposes it too). */
   _req: ClientRequest | null = null;
-  /** Redirects followed so far by a client. */
+  /** @internal Redirects followed so far by a client. */
   _redirects = 0;
   /** @internal */
   _readyState: State = ReadyState.CONNECTING;
   /** @internal */
-  _binaryType: Types.BinaryType = "nodebuffer";
+  _binaryType: Types.AnyBinaryType = "nodebuffer";
   /** @internal */
   _transport: SocketTransport | null = null;
   /** @internal */
@@ -98,8 +102,8 @@ export class WebSocket extends EventEmitter {
   /** @internal Told when the socket has closed (the server that tracks it). */
   _onClosed: ((socket: WebSocket) => void) | null = null;
   /**
-   * The receiving side once open (null before), as `ws` names it: programs read and set
-   * `_receiver._maxPayload` to change this connection's message limit.
+   * @internal The receiving side once open (null before), as `ws` names it: programs read and
+   * set `_receiver._maxPayload` to change this connection's message limit.
    */
   _receiver: FaceListener | null = null;
   /** @internal The settings the socket was opened with. */
@@ -130,10 +134,11 @@ export class WebSocket extends EventEmitter {
 
   /** How binary messages are handed out: "nodebuffer" (default), "arraybuffer", "fragments" or "blob". */
   get binaryType(): Types.BinaryType {
-    return this._binaryType;
+    // "blob" is set only past the type (see BinaryType), so it is read back the same way.
+    return this._binaryType as Types.BinaryType;
   }
   set binaryType(type: Types.BinaryType) {
-    if (!BINARY_TYPES.includes(type)) return;
+    if (!BINARY_TYPES.includes(type as Types.AnyBinaryType)) return;
     this._binaryType = type;
     if (type === "fragments") this._transport?.connection.recordFragments(true);
   }
@@ -150,11 +155,12 @@ export class WebSocket extends EventEmitter {
     return transport.bufferedAmount + this._discardedBytes;
   }
 
-  /** The timer that ends a closing handshake the peer does not finish (`ws` exposes it); null when none runs. */
+  /** @internal The timer that ends a closing handshake the peer does not finish (`ws` exposes it); null when none runs. */
   get _closeTimer(): NodeJS.Timeout | null {
     if (this._ownCloseTimer !== undefined) return this._ownCloseTimer;
     return this._transport === null ? null : this._transport.closeTimerHandle;
   }
+  /** @internal */
   set _closeTimer(timer: NodeJS.Timeout | null) {
     // Some programs keep a timer of their own under this name.
     this._ownCloseTimer = timer;
@@ -235,14 +241,21 @@ export class WebSocket extends EventEmitter {
     transmit(this, payloadOf(data), binary, compress, fin, cb);
   }
 
-  /** Sends a ping (at most 125 bytes); the peer's pong arrives as a `pong` event. */
-  ping(data?: unknown, mask?: boolean | Types.SendCallback, cb?: Types.SendCallback): void {
-    sendControl(this, WebSocketOpcode.ping, data, mask, cb);
+  /**
+   * Sends a ping (at most 125 bytes); the peer's pong arrives as a `pong` event. `cb` is called
+   * once it is written (without an error) or with the error that stopped it; as in ws it may
+   * also take the place of `mask`, which @types/ws does not declare, and neither do we: its
+   * socket type would then not fit ours.
+   */
+  ping(data?: unknown, mask?: boolean, cb?: (err: Error) => void): void;
+  ping(data?: unknown, mask?: boolean | Types.SendCallback, cb?: Types.SendCallback | ((err: Error) => void)): void {
+    sendControl(this, WebSocketOpcode.ping, data, mask, cb as Types.SendCallback | undefined);
   }
 
   /** Sends a pong (at most 125 bytes); pings are answered without it unless `autoPong` is false. */
-  pong(data?: unknown, mask?: boolean | Types.SendCallback, cb?: Types.SendCallback): void {
-    sendControl(this, WebSocketOpcode.pong, data, mask, cb);
+  pong(data?: unknown, mask?: boolean, cb?: (err: Error) => void): void;
+  pong(data?: unknown, mask?: boolean | Types.SendCallback, cb?: Types.SendCallback | ((err: Error) => void)): void {
+    sendControl(this, WebSocketOpcode.pong, data, mask, cb as Types.SendCallback | undefined);
   }
 
   /**
@@ -299,14 +312,18 @@ export class WebSocket extends EventEmitter {
   /** Listens with an event object (`event.data`, `event.code`, ...), as browsers do; only open, message, close and error. */
   addEventListener<K extends keyof Types.WebSocketEventMap>(
     type: K,
-    listener: EventHandler<Types.WebSocketEventMap[K]>,
+    // Spelt out as @types/ws has it (not through an alias), so the two compare as equal.
+    listener: ((event: Types.WebSocketEventMap[K]) => void) | { handleEvent(event: Types.WebSocketEventMap[K]): void },
     options?: Types.EventListenerOptions,
   ): void {
     addEventListener(this, type, listener as EventHandler<never>, options?.once === true);
   }
 
   /** Removes a listener added with `addEventListener`. */
-  removeEventListener<K extends keyof Types.WebSocketEventMap>(type: K, listener: EventHandler<Types.WebSocketEventMap[K]>): void {
+  removeEventListener<K extends keyof Types.WebSocketEventMap>(
+    type: K,
+    listener: ((event: Types.WebSocketEventMap[K]) => void) | { handleEvent(event: Types.WebSocketEventMap[K]): void },
+  ): void {
     removeEventListener(this, type, listener as EventHandler<never>);
   }
 
@@ -412,7 +429,19 @@ export interface WebSocket {
 }
 
 type WebSocketInstance = WebSocket;
-type ServerClass<T extends typeof WebSocket, U extends typeof IncomingMessage> = WebSocketServer<T, U>;
+/**
+ * The socket class as a server's `WebSocket` option takes it (this class or a subclass): its
+ * constructors and constants, without the members `Server`, `WebSocketServer`, `WebSocket`
+ * and `createWebSocketStream`. @types/ws leaves those out of its class type too, so a class
+ * typed by either fits the other's servers.
+ */
+export type WebSocketClass = Omit<typeof WebSocket, "WebSocket" | "WebSocketServer" | "Server" | "createWebSocketStream"> & {
+  new (address: null): WebSocket;
+  new (address: string | URL, options?: Types.ClientOptions | ClientRequestArgs): WebSocket;
+  new (address: string | URL, protocols?: string | string[], options?: Types.ClientOptions | ClientRequestArgs): WebSocket;
+};
+
+type ServerClass<T extends WebSocketClass, U extends typeof IncomingMessage> = WebSocketServer<T, U>;
 
 /** The types of `ws`'s namespace, reachable as `WebSocket.RawData`, `WebSocket.ServerOptions`, ... */
 // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -433,11 +462,11 @@ export declare namespace WebSocket {
   type MessageEvent = Types.MessageEvent;
   type WebSocketEventMap = Types.WebSocketEventMap;
   type EventListenerOptions = Types.EventListenerOptions;
-  type ServerOptions<U extends typeof WebSocket = typeof WebSocket, V extends typeof IncomingMessage = typeof IncomingMessage> =
+  type ServerOptions<U extends WebSocketClass = typeof WebSocket, V extends typeof IncomingMessage = typeof IncomingMessage> =
     Types.ServerOptions<U, V>;
   type AddressInfo = Types.AddressInfo;
-  type Server<T extends typeof WebSocket = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> = ServerClass<T, U>;
-  type WebSocketServer<T extends typeof WebSocket = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> =
+  type Server<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> = ServerClass<T, U>;
+  type WebSocketServer<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> =
     ServerClass<T, U>;
   type WebSocket = WebSocketInstance;
 }

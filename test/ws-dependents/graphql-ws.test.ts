@@ -108,10 +108,7 @@ async function startServer(keepAliveMs: number): Promise<RunningGraphql> {
         return { user: ctx.extra.request.headers["x-user"] ?? "someone" };
       },
     },
-    // hawser/ws's WebSocketServer type lacks the `path: string` that @types/ws declares (ws has
-    // no such property at run time), so TypeScript refuses it where ws's type is asked for.
-    // Reported on issue 13; the cast goes once the face declares it.
-    wss as unknown as Parameters<typeof useServer>[1],
+    wss,
     keepAliveMs,
   );
   running.dispose = async () => {

@@ -66,8 +66,7 @@ async function startServer(): Promise<RunningTrpc> {
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
   await new Promise<void>((resolve) => wss.once("listening", resolve));
   const handler = applyWSSHandler({
-    // The same cast as in graphql-ws.test.ts: hawser/ws's server type lacks @types/ws's `path`.
-    wss: wss as unknown as Parameters<typeof applyWSSHandler>[0]["wss"],
+    wss,
     router: appRouter,
     createContext,
     keepAlive: { enabled: true, pingMs: 50, pongWaitMs: 2000 },
