@@ -20,6 +20,7 @@ const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
 
 const PAUSED_INFLATING = 1;
 const PAUSED_RECEIVER = 2;
+const PAUSED_RATE = 4;
 
 /**
  * Binds a protocol `Connection` to a TCP (or TLS) socket: reading, batched writing, message
@@ -35,6 +36,8 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   /** Messages waiting behind one being compressed; made when a message first has to wait. */
   private sendQueue: SendQueue | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
+  /** Resumes reading once the rate budget has refilled (see `rateLimitExceeded`). */
+  private rateTimer: NodeJS.Timeout | null = null;
   /** The keepalive wheel this transport ticks on (0: none). */
   private keepalivePeriod = 0;
   private receivedSinceTick = true;
@@ -46,7 +49,8 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   private socketClosed = false;
   private lastError: Error | null = null;
   /**
-   * Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is full.
+   * Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is
+   * full, bit 4 while the rate budget refills.
    */
   private pauseReasons = 0;
   private readonly sendBufferLimit: number;
@@ -280,6 +284,35 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     }
   }
 
+  /**
+   * The peer outran the rate limit: stop reading until the budget has refilled ("pause"), or
+   * for good ("close": the 1008 is on its way, and reading the rest of a flood only to drop it
+   * would cost what the limit saves; the close timer cuts the connection).
+   */
+  rateLimitExceeded(action: "pause" | "close", waitMs: number): void {
+    this.setReadPaused(PAUSED_RATE, true);
+    if (action === "pause") {
+      if (this.rateTimer) clearTimeout(this.rateTimer);
+      this.rateTimer = setTimeout(resumeAfterRateLimit, waitMs, this);
+      this.rateTimer.unref();
+    }
+    this.options.onRateLimited?.(action);
+  }
+
+  /** @internal */
+  rateBudgetRefilled(): void {
+    this.rateTimer = null;
+    if (this.socketClosed) return;
+    const held = this.batcher.hold();
+    try {
+      this.connection.resumeAfterRateLimit();
+    } finally {
+      if (held) this.batcher.release();
+    }
+    // Parsing the input held meanwhile may have run out of budget again (a new timer).
+    if (this.rateTimer === null) this.setReadPaused(PAUSED_RATE, false);
+  }
+
   failed(code: number, message: string): void {
     this.lastError = this.lastError ?? new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code);
     this.delivery?.abandon();
@@ -333,6 +366,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.socketClosed) return;
     this.socketClosed = true;
     this.clearCloseTimer();
+    if (this.rateTimer) clearTimeout(this.rateTimer);
     this.stopKeepalive();
     this.connection.transportClosed();
     this.sendQueue?.abandon();
@@ -417,4 +451,9 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.keepalivePeriod > 0) leaveKeepalive(this.keepalivePeriod, this);
     this.keepalivePeriod = 0;
   }
+}
+
+/** One timer callback for every transport (no closure per pause). */
+function resumeAfterRateLimit(transport: SocketTransport): void {
+  transport.rateBudgetRefilled();
 }

@@ -3,6 +3,7 @@ import type { ConnectionOptions, Role } from "../protocol/connection.js";
 import type { MaskSource } from "../protocol/mask.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { WebSocketOpcode } from "../protocol/opcodes.js";
+import type { RateLimit } from "../protocol/rate-budget.js";
 
 export interface TransportLimits {
   /** Largest message accepted (after decompression). Over it the peer gets 1009. */
@@ -20,6 +21,10 @@ export interface TransportLimits {
    * reads: a slow reader costs at most this plus one message. Default 16 MiB.
    */
   maxSendBufferBytes?: number;
+  /** How fast the peer may send (frames and bytes per second); none when absent. */
+  rateLimit?: RateLimit;
+  /** Told each time the peer outruns `rateLimit` (once per pause, or at the close). */
+  onRateLimited?: (action: RateLimit["action"]) => void;
 }
 
 /** What the transport reports to the socket API above it. */
@@ -72,5 +77,11 @@ export function connectionOptions(options: TransportOptions): ConnectionOptions 
     maxFrameBytes: compression ? compressedLimit(maxFrameBytes) : maxFrameBytes,
     compression,
     ...(options.maskSource ? { maskSource: options.maskSource } : {}),
+    ...(options.rateLimit ? { rateLimit: options.rateLimit, clock: monotonicMs } : {}),
   };
+}
+
+/** The rate budget's clock: monotonic, so a wall-clock step cannot stall or flood a budget. */
+function monotonicMs(): number {
+  return performance.now();
 }
