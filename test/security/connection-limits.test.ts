@@ -113,11 +113,13 @@ describe("maxConnectionsPerIp", () => {
   });
 
   test("a connection past the limit that never sends its request is cut after a short grace", async () => {
-    const server = await startEcho({ maxConnectionsPerIp: 1, handshakeTimeoutMs: 400 });
+    // The grace is handshakeTimeoutMs when that is shorter than 2 s; the slow handshake holding
+    // the slot lives as long, so the silent one surely arrives while the slot is taken.
+    const server = await startEcho({ maxConnectionsPerIp: 1, handshakeTimeoutMs: 1500 });
     const held = await slowHandshake(server.port, ATTACKER);
     try {
       const silent = await tcpConnect(server.port, ATTACKER);
-      await closed(silent, 3000);
+      await closed(silent, 6000);
     } finally {
       held.destroy();
       await server.close();
