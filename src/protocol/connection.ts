@@ -97,6 +97,7 @@ export class Connection implements FrameSink {
   /** HELD_FOR_* bits: the parser resumes when none is left. */
   private holds = 0;
   private readonly budget: RateBudget | null;
+  private readonly clock: (() => number) | null;
 
   constructor(
     options: ConnectionOptions,
@@ -110,7 +111,8 @@ export class Connection implements FrameSink {
     }
     this.maskSource = options.role === "client" ? options.maskSource! : null;
     if (options.rateLimit && !options.clock) throw new TypeError("A connection with a rateLimit needs a clock.");
-    this.budget = options.rateLimit ? new RateBudget(options.rateLimit, options.clock!) : null;
+    this.clock = options.clock ?? null;
+    this.budget = options.rateLimit ? new RateBudget(options.rateLimit, options.clock!()) : null;
     this.parser = new FrameParser(this, {
       expectMasked: options.role === "server",
       maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
@@ -258,7 +260,7 @@ export class Connection implements FrameSink {
 
   /** The budget ran out: refill it from the clock, and if that is not enough, act. False: stop. */
   private budgetExhausted(budget: RateBudget): boolean {
-    if ((this.holds & HELD_FOR_RATE) !== 0 || budget.refill()) return true;
+    if ((this.holds & HELD_FOR_RATE) !== 0 || budget.refill(this.clock!())) return true;
     const action = budget.limit.action;
     if (action === "close") {
       this.failFromPeer(CloseCode.policyViolation, "message rate limit exceeded");
@@ -278,7 +280,7 @@ export class Connection implements FrameSink {
   resumeAfterRateLimit(): void {
     const budget = this.budget;
     if (budget === null || (this.holds & HELD_FOR_RATE) === 0 || this.parser.stopped) return;
-    budget.refill();
+    budget.refill(this.clock!());
     const waitMs = budget.msUntilResume();
     if (waitMs > 0) {
       this.events.rateLimitExceeded?.("pause", waitMs);

@@ -31,32 +31,28 @@ const UNLIMITED = 0x3fffffff;
 /**
  * The spending side of a `RateLimit`, Sans-I/O: the connection spends one message and the
  * payload's bytes per frame with integer arithmetic on the two public balances, and asks
- * `refill()` only when a balance runs out; only then is the clock read. A lazy refill grants
- * what an eager one would, and no more: over any span T at most `burst + rate × T`.
+ * `refill(now)` only when a balance runs out; only then is the clock read. A lazy refill grants
+ * what an eager one would, and no more: over any span T at most `burst + rate × T`. Every field
+ * is a small integer (times in whole milliseconds), so an idle connection's budget is 32 bytes.
  */
 export class RateBudget {
   /** Frames that may still arrive before the budget must be refilled; below 0: overdrawn. */
   messagesLeft: number;
   /** Payload bytes that may still arrive; a frame is admitted while this is not negative. */
   bytesLeft: number;
-  /** Up to when the time passed has been turned into messages or bytes (clock milliseconds). */
+  /** Up to when the time passed has been turned into messages or bytes (whole clock milliseconds). */
   private messagesCreditedTo: number;
   private bytesCreditedTo: number;
-  private readonly burstMessages: number;
-  private readonly burstBytes: number;
 
   constructor(
     readonly limit: RateLimit,
-    /** Milliseconds from any fixed point; monotonic (the transport gives `performance.now`). */
-    private readonly clock: () => number,
+    /** The clock's reading now: milliseconds from any fixed point, monotonic. */
+    now: number,
   ) {
-    this.burstMessages = bucketSize(limit.burstMessages, limit.messagesPerSecond);
-    this.burstBytes = bucketSize(limit.burstBytes, limit.bytesPerSecond);
-    this.messagesLeft = this.burstMessages;
-    this.bytesLeft = this.burstBytes;
-    const now = clock();
-    this.messagesCreditedTo = now;
-    this.bytesCreditedTo = now;
+    this.messagesLeft = bucketSize(limit.burstMessages, limit.messagesPerSecond);
+    this.bytesLeft = bucketSize(limit.burstBytes, limit.bytesPerSecond);
+    this.messagesCreditedTo = Math.floor(now);
+    this.bytesCreditedTo = this.messagesCreditedTo;
   }
 
   /** True when neither balance is overdrawn. */
@@ -64,26 +60,27 @@ export class RateBudget {
     return this.messagesLeft >= 0 && this.bytesLeft >= 0;
   }
 
-  /** Credits the time passed since the last refill; returns `sufficient`. */
-  refill(): boolean {
-    const now = this.clock();
-    const { messagesPerSecond, bytesPerSecond } = this.limit;
-    const messages = earned(this.messagesCreditedTo, now, messagesPerSecond);
-    if (this.messagesLeft + messages >= this.burstMessages) {
-      this.messagesLeft = this.burstMessages;
-      this.messagesCreditedTo = now;
+  /** Credits the time passed since the last refill up to `now`; returns `sufficient`. */
+  refill(now: number): boolean {
+    const at = Math.floor(now);
+    const { messagesPerSecond, bytesPerSecond, burstMessages, burstBytes } = this.limit;
+    const messageBucket = bucketSize(burstMessages, messagesPerSecond);
+    const messages = earned(this.messagesCreditedTo, at, messagesPerSecond);
+    if (this.messagesLeft + messages >= messageBucket) {
+      this.messagesLeft = messageBucket;
+      this.messagesCreditedTo = at;
     } else if (messages > 0) {
       this.messagesLeft += messages;
-      // Keep the fraction not yet worth a whole message for the next refill.
-      this.messagesCreditedTo += (messages * 1000) / messagesPerSecond;
+      this.messagesCreditedTo += creditedMs(messages, messagesPerSecond);
     }
-    const bytes = earned(this.bytesCreditedTo, now, bytesPerSecond);
-    if (this.bytesLeft + bytes >= this.burstBytes) {
-      this.bytesLeft = this.burstBytes;
-      this.bytesCreditedTo = now;
+    const byteBucket = bucketSize(burstBytes, bytesPerSecond);
+    const bytes = earned(this.bytesCreditedTo, at, bytesPerSecond);
+    if (this.bytesLeft + bytes >= byteBucket) {
+      this.bytesLeft = byteBucket;
+      this.bytesCreditedTo = at;
     } else if (bytes > 0) {
       this.bytesLeft += bytes;
-      this.bytesCreditedTo += (bytes * 1000) / bytesPerSecond;
+      this.bytesCreditedTo += creditedMs(bytes, bytesPerSecond);
     }
     return this.sufficient;
   }
@@ -93,10 +90,10 @@ export class RateBudget {
    * their whole burst): how long a paused connection waits before reading again; 0 when they are.
    */
   msUntilResume(): number {
-    const { messagesPerSecond, bytesPerSecond } = this.limit;
+    const { messagesPerSecond, bytesPerSecond, burstMessages, burstBytes } = this.limit;
     const wait = Math.max(
-      waitFor(this.messagesLeft, resumeLevel(this.burstMessages, messagesPerSecond), messagesPerSecond),
-      waitFor(this.bytesLeft, resumeLevel(this.burstBytes, bytesPerSecond), bytesPerSecond),
+      waitFor(this.messagesLeft, resumeLevel(bucketSize(burstMessages, messagesPerSecond), messagesPerSecond), messagesPerSecond),
+      waitFor(this.bytesLeft, resumeLevel(bucketSize(burstBytes, bytesPerSecond), bytesPerSecond), bytesPerSecond),
     );
     return Math.ceil(wait);
   }
@@ -111,6 +108,14 @@ function earned(creditedTo: number, now: number, perSecond: number): number {
   if (perSecond === Infinity) return UNLIMITED;
   const elapsed = now - creditedTo;
   return elapsed > 0 ? Math.floor((elapsed * perSecond) / 1000) : 0;
+}
+
+/**
+ * The whole milliseconds that `units` stand for, rounded up: what a partial refill moves the
+ * credit mark by. Never past the time that earned them; the fraction left over is forfeited.
+ */
+function creditedMs(units: number, perSecond: number): number {
+  return Math.ceil((units * 1000) / perSecond);
 }
 
 function resumeLevel(burst: number, perSecond: number): number {

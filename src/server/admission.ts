@@ -44,6 +44,14 @@ export class ConnectionAdmission {
   /** Connections refused at the accept, waiting for their request to be answered 503. */
   private readonly refused = new Map<string, ConnectionLimitName>();
   private countsFromAccept = false;
+  /**
+   * Ends the count of a connection counted at its accept: one function for every socket, which
+   * finds the address again on the socket (Node keeps it once read), so an idle connection
+   * carries nothing more than this listener.
+   */
+  private readonly releaseAccepted: (this: Socket) => void;
+  /** The key a connection is counted under at its accept (null: the total only, behind a proxy). */
+  private readonly acceptedAddress: (socket: Socket) => string | null;
 
   constructor(
     private readonly limiter: ConnectionLimiter,
@@ -51,7 +59,13 @@ export class ConnectionAdmission {
     private readonly warnings: RateLimitedWarnings,
     /** How long a refused connection may take to send the request its 503 answers. */
     private readonly refusedGraceMs: number,
-  ) {}
+  ) {
+    const accepted = (socket: Socket): string | null => (trustedHops > 0 ? null : addressKey(socket.remoteAddress ?? ""));
+    this.releaseAccepted = function (this: Socket) {
+      limiter.release(accepted(this));
+    };
+    this.acceptedAddress = accepted;
+  }
 
   /**
    * For a server's "connection" event: counts the connection from its accept. A connection
@@ -60,15 +74,14 @@ export class ConnectionAdmission {
    */
   readonly handleConnection = (socket: Socket): void => {
     this.countsFromAccept = true;
-    const address = this.trustedHops > 0 ? null : addressKey(socket.remoteAddress ?? "");
-    const limit = this.limiter.admit(address);
+    const limit = this.limiter.admit(this.acceptedAddress(socket));
     if (limit === null) {
-      countUntilClose(socket, { admission: this, address, inTotal: true });
+      onClose(socket, this.releaseAccepted);
       return;
     }
     const key = endpointsKey(socket);
     this.refused.set(key, limit);
-    this.warnRefused(limit, socket.remoteAddress ?? "");
+    this.warnRefused(limit, socket.remoteAddress ?? "", this.acceptedAddress(socket));
     const timer = setTimeout(() => socket.destroy(), this.refusedGraceMs);
     timer.unref();
     socket.once("close", () => {
@@ -95,10 +108,15 @@ export class ConnectionAdmission {
     const address = addressKey(clientAddress(peer.remoteAddress, headers, this.trustedHops));
     const limit = this.limiter.admit(address, inTotal);
     if (limit !== null) {
-      this.warnRefused(limit, address);
+      this.warnRefused(limit, address, address);
       return this.refusal(limit);
     }
-    countUntilClose(closes, { admission: this, address, inTotal });
+    if (this.trustedHops === 0 && inTotal && closes === (peer as unknown)) {
+      // Mounted without the accept hook: counted as the accept would have, released alike.
+      onClose(closes as Socket, this.releaseAccepted);
+    } else {
+      countUntilClose(closes, { admission: this, address, inTotal });
+    }
     return null;
   }
 
@@ -115,16 +133,23 @@ export class ConnectionAdmission {
     return { status: 503, message, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } };
   }
 
-  private warnRefused(limit: ConnectionLimitName, address: string): void {
+  private warnRefused(limit: ConnectionLimitName, address: string, key: string | null): void {
     this.warnings.warn(limit, () =>
       limit === "maxConnections"
         ? `refused a connection from ${address}: the server has ${this.limiter.connections} connections, its maxConnections. ` +
           `Raise maxConnections if the machine can hold more.`
-        : `refused a connection from ${address}: it has ${this.limiter.connectionsFrom(address)} connections, the maxConnectionsPerIp. ` +
+        : `refused a connection from ${address}: it has ${key === null ? "?" : this.limiter.connectionsFrom(key)} connections, the maxConnectionsPerIp. ` +
           `If these are legitimate (many users behind one NAT or proxy), raise maxConnectionsPerIp` +
           (this.trustedHops > 0 ? "." : `, or set trustProxy if a reverse proxy forwards the client's address.`),
     );
   }
+}
+
+/** Calls `release` with the socket as `this` when it closes (at once if it is gone already). */
+function onClose(socket: Socket, release: (this: Socket) => void): void {
+  // on, not once: once would wrap the listener in a closure for every socket.
+  if (socket.destroyed) release.call(socket);
+  else socket.on("close", release);
 }
 
 function endpointsKey(socket: Endpoints): string {
@@ -136,13 +161,6 @@ function countUntilClose(socket: Duplex, counted: Counted): void {
   const target = socket as CountedSocket;
   if (target.destroyed) {
     counted.admission.release(counted);
-    return;
-  }
-  const earlier = target[kCounted];
-  if (earlier !== undefined) {
-    // Counted in the total at the accept, now under the forwarded address too (trustProxy).
-    earlier.address ??= counted.address;
-    earlier.inTotal ||= counted.inTotal;
     return;
   }
   target[kCounted] = counted;

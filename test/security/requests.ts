@@ -118,5 +118,7 @@ export async function slowHandshake(port: number, from = "127.0.0.1"): Promise<S
 /** Resolves when the socket has closed (the server cut it). */
 export function closed(socket: Socket, timeoutMs = 5000): Promise<void> {
   if (socket.destroyed) return Promise.resolve();
+  // Read (and drop) what is left: a paused socket may never see the server's FIN.
+  socket.resume();
   return withTimeout(new Promise<void>((resolve) => socket.once("close", () => resolve())), timeoutMs, "the server to close the connection");
 }
