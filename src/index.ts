@@ -42,3 +42,11 @@ export {
   type ServerOptions,
   type SocketOptions,
 } from "./server/options.js";
+export {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_MESSAGE_RATE_LIMIT,
+  type SecurityOptions,
+} from "./server/security-options.js";
+export type { AllowedOrigins, OriginCheck, OriginRequest } from "./server/origin-policy.js";
+export type { TrustProxy } from "./server/forwarded.js";
+export type { RateLimit } from "./protocol/rate-budget.js";

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { BENCH_CLI_LIMITS } from "./limits.js";
 import type { Scenario, ScenarioKind } from "./scenarios.js";
 
 export type ServerName = "hawser" | "hawser-ws" | "ws" | "bun" | "raw";
@@ -43,7 +44,7 @@ export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
       command: (kind, p, deflate) =>
         kind === "broadcast"
           ? { file: node, args: ["--import", "tsx", script("hawser-broadcast.ts"), ...port(p), ...deflateFlag(deflate)] }
-          : { file: node, args: [hawserCli, "echo", ...(deflate ? [] : ["--no-deflate"]), ...port(p)] },
+          : { file: node, args: [hawserCli, "echo", ...(deflate ? [] : ["--no-deflate"]), ...BENCH_CLI_LIMITS, ...port(p)] },
       // `hawser echo` is the seed's example: it greets with "hello" and " world!" before echoing.
       loadgenArgs: (kind) => (kind === "broadcast" ? [] : ["--greeting", "2"]),
     },

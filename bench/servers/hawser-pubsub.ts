@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import type { RedisAdapter } from "../../src/adapters/redis.js";
 import { serve } from "../../src/index.js";
+import { BENCH_SERVER_LIMITS } from "../lib/limits.js";
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +41,7 @@ const server = await serve(
     host: values.host,
     perMessageDeflate: false,
     pingIntervalMs: 0,
+    ...BENCH_SERVER_LIMITS,
     ...(pubsubAdapter ? { pubsubAdapter } : {}),
   },
 );

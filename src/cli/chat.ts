@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CloseCode } from "../protocol/close.js";
 import type { Cgi } from "../server/cgi.js";
-import type { Handler } from "../server/handler.js";
+import type { Handler, HandlerOptions } from "../server/handler.js";
 import { HttpError } from "../server/http-error.js";
 import { genericMain } from "../server/main.js";
 import type { PubSub } from "../server/pubsub.js";
@@ -69,7 +69,7 @@ async function joinRoom(cgi: Cgi, pubsub: PubSub): Promise<void> {
  * Runs the chat on the command line's --port/--host, relaying through Redis when `redisUrl`
  * is given (the Redis adapter, and the `redis` package, are loaded only then).
  */
-export async function runChat(args: readonly string[], redisUrl: string | undefined, perMessageDeflate: boolean): Promise<HawserServer> {
+export async function runChat(args: readonly string[], redisUrl: string | undefined, options: Omit<HandlerOptions, "http2"> = {}): Promise<HawserServer> {
   let adapter: PubSubAdapter | undefined;
   if (redisUrl !== undefined) {
     const { RedisAdapter } = await import("../adapters/redis.js");
@@ -78,7 +78,7 @@ export async function runChat(args: readonly string[], redisUrl: string | undefi
   let server: HawserServer | null = null;
   server = await genericMain(
     chatHandler(() => server!.pubsub),
-    { perMessageDeflate, maxMessageBytes: 64 * 1024, ...(adapter ? { pubsubAdapter: adapter } : {}) },
+    { maxMessageBytes: 64 * 1024, ...options, ...(adapter ? { pubsubAdapter: adapter } : {}) },
     args,
   );
   console.log(

@@ -2,6 +2,7 @@
 // state machine itself.
 import type { Buffer } from "node:buffer";
 import type { MaskSource } from "./mask.js";
+import type { RateLimit } from "./rate-budget.js";
 import type { WebSocketOpcode } from "./opcodes.js";
 import type { ProtocolViolation } from "./violations.js";
 
@@ -40,6 +41,10 @@ export interface ConnectionOptions {
    * Default true; false is for trusted peers only (the `ws` face's `skipUTF8Validation`).
    */
   validateUtf8?: boolean;
+  /** How fast the peer may send (see `RateLimit`); none when absent. */
+  rateLimit?: RateLimit;
+  /** Monotonic milliseconds, read only when the rate budget runs out. Required with `rateLimit`. */
+  clock?: () => number;
 }
 
 /** What the connection tells the layer above. Everything arrives synchronously from the call that caused it. */
@@ -75,4 +80,10 @@ export interface ConnectionEvents {
    * 5.5.1 lets an endpoint finish sending before it answers a close frame.
    */
   holdCloseReply?(code: number | undefined, reason: string): boolean;
+  /**
+   * The peer outran its `rateLimit`: with action "pause", parsing is held (call
+   * `resumeAfterRateLimit()` in `waitMs`, and stop reading meanwhile); with "close", the
+   * connection has been failed with 1008 and `failed` follows.
+   */
+  rateLimitExceeded?(action: RateLimit["action"], waitMs: number): void;
 }

@@ -6,10 +6,15 @@ import type { MaskSource } from "./mask.js";
 import { ReadyState, WebSocketOpcode } from "./opcodes.js";
 import { FrameParser, type FrameSink, type ParserOptions } from "./parser.js";
 import { MessageBuffer } from "./message-buffer.js";
+import { RateBudget } from "./rate-budget.js";
 import { Utf8Validator } from "./utf8.js";
 import type { ProtocolViolation } from "./violations.js";
 
 export type { ConnectionEvents, ConnectionLimits, ConnectionOptions, Role } from "./connection-types.js";
+
+/** Why the parser holds its input: a compressed message inflating, the rate budget refilling. */
+const HELD_FOR_INFLATE = 1;
+const HELD_FOR_RATE = 2;
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 
@@ -45,6 +50,10 @@ export class Connection implements FrameSink {
   private stopAfterHeldInput = false;
   /** Where each fragment of the message being received ended, while recording (see `recordFragments`). */
   private fragmentEnds: number[] | null = null;
+  /** HELD_FOR_* bits: the parser resumes when none is left. */
+  private holds = 0;
+  private readonly budget: RateBudget | null;
+  private readonly clock: (() => number) | null;
 
   constructor(
     options: ConnectionOptions,
@@ -59,6 +68,9 @@ export class Connection implements FrameSink {
       throw new TypeError("A client connection needs a maskSource: clients must mask every frame (RFC 6455 section 5.3).");
     }
     this.maskSource = options.role === "client" ? options.maskSource! : null;
+    if (options.rateLimit && !options.clock) throw new TypeError("A connection with a rateLimit needs a clock.");
+    this.clock = options.clock ?? null;
+    this.budget = options.rateLimit ? new RateBudget(options.rateLimit, options.clock!()) : null;
     this.parserOptions = {
       expectMasked: options.role === "server",
       maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
@@ -152,6 +164,7 @@ export class Connection implements FrameSink {
     if (this.messageData.length + header.payloadLength > limit) {
       return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`, "message-too-big");
     }
+    if (this.budget !== null && !this.spend(this.budget, header.payloadLength)) return false;
     this.frameFin = header.fin;
     return true;
   }
@@ -179,7 +192,7 @@ export class Connection implements FrameSink {
     this.messageCompressed = false;
     // Nothing behind a compressed message is acted on until the layer above has inflated it
     // and calls resumeReceiving(): if it turns out corrupt, the connection fails right there.
-    if (compressed) this.parser.pause();
+    if (compressed) this.hold(HELD_FOR_INFLATE);
     this.events.message(opcode, data, compressed);
     return !this.parser.stopped;
   }
@@ -188,6 +201,8 @@ export class Connection implements FrameSink {
     if (header.rsv2 || header.rsv3) return this.failFromPeer(CloseCode.protocolError, "reserved bit set on a control frame", "reserved-bits");
     // RFC 7692 section 6: RSV1 has no meaning on control frames either.
     if (header.rsv1) return this.failFromPeer(CloseCode.protocolError, "RSV1 set on a control frame", "unexpected-rsv1");
+    // Pings and pongs spend the rate budget like data frames; the close frame ends things anyway.
+    if (this.budget !== null && header.opcode !== WebSocketOpcode.close && !this.spend(this.budget, payload.length)) return false;
     switch (header.opcode) {
       case WebSocketOpcode.ping:
         // Once our close frame is out we send nothing more (section 5.5.1), pongs included.
@@ -240,8 +255,57 @@ export class Connection implements FrameSink {
     return false;
   }
 
+  /** Spends a frame's message and bytes: integer arithmetic, the clock only when the budget runs out. */
+  private spend(budget: RateBudget, bytes: number): boolean {
+    if ((--budget.messagesLeft < 0 || budget.bytesLeft < 0) && !this.budgetExhausted(budget)) return false;
+    budget.bytesLeft -= bytes;
+    return true;
+  }
+
+  /** The budget ran out: refill it from the clock, and if that is not enough, act. False: stop. */
+  private budgetExhausted(budget: RateBudget): boolean {
+    if ((this.holds & HELD_FOR_RATE) !== 0 || budget.refill(this.clock!())) return true;
+    const action = budget.limit.action;
+    if (action === "close") {
+      this.failFromPeer(CloseCode.policyViolation, "message rate limit exceeded", "rate-limit");
+      this.events.rateLimitExceeded?.(action, 0);
+      return false;
+    }
+    // Nothing more is parsed (this frame's payload included) until the budget has refilled.
+    this.hold(HELD_FOR_RATE);
+    this.events.rateLimitExceeded?.(action, budget.msUntilResume());
+    return true;
+  }
+
+  /**
+   * Continues after a pause for the rate limit, if the budget has refilled enough by now;
+   * otherwise reports `rateLimitExceeded` again with the time left.
+   */
+  resumeAfterRateLimit(): void {
+    const budget = this.budget;
+    if (budget === null || (this.holds & HELD_FOR_RATE) === 0 || this.parser.stopped) return;
+    budget.refill(this.clock!());
+    const waitMs = budget.msUntilResume();
+    if (waitMs > 0) {
+      this.events.rateLimitExceeded?.("pause", waitMs);
+      return;
+    }
+    this.release(HELD_FOR_RATE);
+  }
+
   /** Continues parsing after a compressed message has been inflated and delivered. */
   resumeReceiving(): void {
+    this.release(HELD_FOR_INFLATE);
+  }
+
+  private hold(reason: number): void {
+    this.holds |= reason;
+    this.parser.pause();
+  }
+
+  private release(reason: number): void {
+    this.holds &= ~reason;
+    if (this.holds !== 0) return;
     this.parser.resume();
     if (this.stopAfterHeldInput && !this.parser.isPaused) {
       this.parser.stop();
@@ -343,8 +407,9 @@ export class Connection implements FrameSink {
   transportClosed(): void {
     this.state = ReadyState.CLOSED;
     // Input held behind a compressed message (a close frame, typically) arrived before the
-    // end and still counts: it is parsed when the layer above resumes.
-    if (this.parser.isPaused) {
+    // end and still counts: it is parsed when the layer above resumes. Input held for the
+    // rate limit is dropped: nothing will resume it.
+    if (this.parser.isPaused && (this.holds & HELD_FOR_RATE) === 0) {
       this.stopAfterHeldInput = true;
       return;
     }

@@ -28,5 +28,7 @@ export type ProtocolViolation =
   | "frame-length-overflow"
   /** Compressed data that does not inflate (RFC 7692 section 7.2.2). */
   | "invalid-compressed-data"
+  /** The peer sent faster than its rate limit allows (close code 1008, policy violation). */
+  | "rate-limit"
   /** Our own side failed (compressing a message broke). */
   | "internal";

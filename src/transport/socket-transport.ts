@@ -22,6 +22,7 @@ const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
 
 const PAUSED_INFLATING = 1;
 const PAUSED_RECEIVER = 2;
+const PAUSED_RATE = 4;
 
 /**
  * Binds a protocol `Connection` to a TCP (or TLS) socket: reading, batched writing, message
@@ -41,6 +42,8 @@ export class SocketTransport implements ConnectionEvents, LivenessOwner, SocketE
   private readonly liveness: PeerLiveness | null;
   /** @internal Set on every read, for the keepalive check. */
   receivedSinceTick = true;
+  /** Resumes reading once the rate budget has refilled (see `rateLimitExceeded`). */
+  private rateTimer: NodeJS.Timeout | null = null;
   /** @internal The end was reported to the listener. */
   finished = false;
   /** The TCP connection has ended; `finished` follows once queued messages are delivered. */
@@ -49,7 +52,8 @@ export class SocketTransport implements ConnectionEvents, LivenessOwner, SocketE
   /** `lastError` came from the socket (a reset, say), not from the protocol. */
   private lastErrorFromSocket = false;
   /**
-   * Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is full.
+   * Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is
+   * full, bit 4 while the rate budget refills.
    */
   private pauseReasons = 0;
   private readonly sendBufferLimit: number;
@@ -363,6 +367,35 @@ export class SocketTransport implements ConnectionEvents, LivenessOwner, SocketE
     }
   }
 
+  /**
+   * The peer outran the rate limit: stop reading until the budget has refilled ("pause"), or
+   * for good ("close": the 1008 is on its way, and reading the rest of a flood only to drop it
+   * would cost what the limit saves; the close timer cuts the connection).
+   */
+  rateLimitExceeded(action: "pause" | "close", waitMs: number): void {
+    this.setReadPaused(PAUSED_RATE, true);
+    if (action === "pause") {
+      if (this.rateTimer) clearTimeout(this.rateTimer);
+      this.rateTimer = setTimeout(resumeAfterRateLimit, waitMs, this);
+      this.rateTimer.unref();
+    }
+    this.options.onRateLimited?.(action);
+  }
+
+  /** @internal */
+  rateBudgetRefilled(): void {
+    this.rateTimer = null;
+    if (this.socketClosed) return;
+    const held = this.batcher.hold();
+    try {
+      this.connection.resumeAfterRateLimit();
+    } finally {
+      if (held) this.batcher.release();
+    }
+    // Parsing the input held meanwhile may have run out of budget again (a new timer).
+    if (this.rateTimer === null) this.setReadPaused(PAUSED_RATE, false);
+  }
+
   failed(code: number, message: string, violation: ProtocolViolation, value?: number): void {
     if (this.lastError === null) {
       this.lastError = new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code, violation, value);
@@ -421,6 +454,7 @@ export class SocketTransport implements ConnectionEvents, LivenessOwner, SocketE
     if (this.socketClosed) return;
     this.socketClosed = true;
     this.clearCloseTimer();
+    if (this.rateTimer) clearTimeout(this.rateTimer);
     this.liveness?.stop();
     this.connection.transportClosed();
     // Write callbacks learn that their data is lost, in send order, before the end is reported.
@@ -476,4 +510,9 @@ export class SocketTransport implements ConnectionEvents, LivenessOwner, SocketE
     if (this.lastError === null) this.lastError = error;
     this.socket.destroy();
   }
+}
+
+/** One timer callback for every transport (no closure per pause). */
+function resumeAfterRateLimit(transport: SocketTransport): void {
+  transport.rateBudgetRefilled();
 }

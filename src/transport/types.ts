@@ -4,6 +4,7 @@ import type { MaskSource } from "../protocol/mask.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { WebSocketOpcode } from "../protocol/opcodes.js";
 import type { ProtocolViolation } from "../protocol/violations.js";
+import type { RateLimit } from "../protocol/rate-budget.js";
 
 export interface TransportLimits {
   /** Largest message accepted (after decompression). Over it the peer gets 1009. */
@@ -21,6 +22,10 @@ export interface TransportLimits {
    * reads: a slow reader costs at most this plus one message. Default 16 MiB.
    */
   maxSendBufferBytes?: number;
+  /** How fast the peer may send (frames and bytes per second); none when absent. */
+  rateLimit?: RateLimit;
+  /** Told each time the peer outruns `rateLimit` (once per pause, or at the close). */
+  onRateLimited?: (action: RateLimit["action"]) => void;
 }
 
 /** What the transport reports to the socket API above it. */
@@ -99,5 +104,11 @@ export function connectionOptions(options: TransportOptions): ConnectionOptions 
     ...(options.maskSource ? { maskSource: options.maskSource } : {}),
     ...(options.autoPong === false ? { autoPong: false } : {}),
     ...(options.validateUtf8 === false ? { validateUtf8: false } : {}),
+    ...(options.rateLimit ? { rateLimit: options.rateLimit, clock: monotonicMs } : {}),
   };
+}
+
+/** The rate budget's clock: monotonic, so a wall-clock step cannot stall or flood a budget. */
+function monotonicMs(): number {
+  return performance.now();
 }
