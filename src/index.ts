@@ -14,18 +14,24 @@ export {
   DEFAULT_MAX_PUBLISH_BUFFER_BYTES,
   SLOW_SUBSCRIBER_REASON,
   type PubSubOptions,
-  type PubSubMessage,
   type TopicListener,
 } from "./server/pubsub.js";
 export {
   MemoryAdapter,
   MemoryBus,
   PubSubAdapterEvents,
+  PublishRefusedError,
+  DEFAULT_HISTORY_LIMITS,
+  type HistoryLimits,
+  type MemoryBusOptions,
+  type OrderedPubSubAdapter,
   type PubSubAdapter,
   type PubSubAdapterEvent,
   type RemoteDelivery,
+  type TopicHistory,
+  type TopicMessage,
 } from "./server/pubsub-adapter.js";
-export type { PublishOptions } from "./websocket/topics.js";
+export type { PublishOptions, PubSubMessage, SubscribeOptions, Subscription } from "./websocket/topics.js";
 export type { SendOptions } from "./websocket/message-data.js";
 export { setZlibConcurrency } from "./extensions/zlib-limiter.js";
 export type { PerMessageDeflateOptions } from "./extensions/deflate-negotiation.js";

@@ -5,7 +5,7 @@ import type { SocketTransport } from "../transport/socket-transport.js";
 import { CloseEvent, WebSocketFrame } from "./frame.js";
 import { ReceiveQueue } from "./receive-queue.js";
 import { SocketListener } from "./socket-listener.js";
-import type { PublishOptions, SocketTopics } from "./topics.js";
+import type { PublishOptions, SocketTopics, SubscribeOptions, Subscription } from "./topics.js";
 import { bytesOf, requireUtf8, type SendOptions, type WebSocketData } from "./message-data.js";
 
 export type { SendOptions, WebSocketData } from "./message-data.js";
@@ -201,10 +201,14 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
    * Subscribes to `topic`: every `publish` to it, from this server or (through the server's
    * adapter) any other process, is sent to this socket. The promise resolves once messages
    * published elsewhere reach it too (at once without an adapter); it never rejects.
-   * Subscriptions end when the socket closes.
+   * Subscriptions end when the socket closes. With `options.since` (an offset) it first sends
+   * the messages after it that the topic's history holds, then goes live, and resolves with
+   * whether the history still reached back (`truncated`); `options.format` shapes what is sent.
    */
-  subscribe(topic: string): Promise<void> {
-    return this.requireTopics("subscribe").subscribe(this, topic);
+  subscribe(topic: string): Promise<void>;
+  subscribe(topic: string, options: SubscribeOptions): Promise<Subscription>;
+  subscribe(topic: string, options?: SubscribeOptions): Promise<Subscription | void> {
+    return this.requireTopics("subscribe").subscribe(this, topic, options);
   }
 
   /** Ends a subscription; false when there was none. */
@@ -227,6 +231,14 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
    */
   publish(topic: string, data: WebSocketData, options?: PublishOptions): number {
     return this.requireTopics("publish").publish(topic, data, options, this);
+  }
+
+  /**
+   * Like `publish()`, but resolves with the message's offset once it is in the topic's history
+   * (needs an ordered adapter), or rejects with a `PublishRefusedError` when it was not taken.
+   */
+  publishConfirmed(topic: string, data: WebSocketData, options?: PublishOptions): Promise<string> {
+    return this.requireTopics("publishConfirmed").publishConfirmed(topic, data, options, this);
   }
 
   /** Sends a ping (at most 125 bytes). The peer's pong arrives at `onpong`. */
