@@ -37,7 +37,14 @@ export { setZlibConcurrency } from "./extensions/zlib-limiter.js";
 export type { PerMessageDeflateOptions } from "./extensions/deflate-negotiation.js";
 export { ClientWebSocket } from "./client/client-websocket.js";
 export { connect } from "./client/connect.js";
-export { DEFAULT_CLIENT_CONFIG, type ClientConfig, type ClientConfig as Config } from "./client/config.js";
+export { DEFAULT_CLIENT_CONFIG, type ClientConfig, type ClientConfig as Config, type ConnectConfig } from "./client/config.js";
+export {
+  DEFAULT_RECONNECT,
+  type ReconnectOptions,
+  type ReconnectingEvent,
+  type ReconnectedEvent,
+  type UnsentMessage,
+} from "./client/reconnect.js";
 export { WebSocketHandshakeError } from "./client/errors.js";
 export { connectHttp2, type Http2ConnectOptions } from "./client/http2.js";
 export { genericMain, parseListenArguments, type ListenAddress } from "./server/main.js";

@@ -120,16 +120,14 @@ export function parseEntries(reply: unknown): StoredEntry[] {
   return entries;
 }
 
-/** The value of `name` in an XINFO STREAM reply (RESP2: a flat name/value array), as text. */
+/** The value of `name` in an XINFO STREAM reply (RESP2: a flat name/value array; RESP3: a map), as text. */
 export function infoField(reply: unknown, name: string): string | undefined {
-  if (!Array.isArray(reply)) return undefined;
-  for (let i = 0; i + 1 < reply.length; i += 2) {
-    if (String(reply[i]) === name) {
-      const value: unknown = reply[i + 1];
-      return Buffer.isBuffer(value) || typeof value === "string" || typeof value === "number" ? String(value) : undefined;
-    }
-  }
-  return undefined;
+  let value: unknown;
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === name) value = reply[i + 1];
+  } else if (reply instanceof Map) value = reply.get(name);
+  else if (typeof reply === "object" && reply !== null) value = (reply as Record<string, unknown>)[name];
+  return Buffer.isBuffer(value) || typeof value === "string" || typeof value === "number" ? String(value) : undefined;
 }
 
 const EMPTY = Buffer.alloc(0);

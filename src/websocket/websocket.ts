@@ -123,9 +123,21 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     this.closeObserver = observer;
   }
 
-  /** Wires the socket to an open transport; called once by the server or client layer. */
+  /** Wires the socket to an open transport; called by the server or client layer (again after a reconnect). */
   attach(transport: SocketTransport): void {
     this.transport = transport;
+  }
+
+  /**
+   * Forgets a transport that has ended without ending the socket: a reconnecting client
+   * attaches a new one. Waiters of `drained()` are released (nothing is buffered any more).
+   * @internal
+   */
+  protected detachTransport(): void {
+    this.transport = null;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = null;
+    if (waiters) for (const resolve of waiters) resolve();
   }
 
   /** Gives a server socket its server's topics; called once by the server layer. @internal */
