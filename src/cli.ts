@@ -24,7 +24,8 @@ Options (echo, autobahn, chat, demo):
   --no-deflate     do not negotiate permessage-deflate
   --cert F --key F serve https:// and wss:// with this PEM certificate and key (echo, demo)
   --http2          with --cert/--key: also HTTP/2 and WebSockets over HTTP/2, RFC 8441 (echo, demo)
-  --redis URL      relay chat messages through Redis, e.g. redis://127.0.0.1:6379 (chat; needs \`npm install redis\`)
+  --redis URL      keep chat rooms in Redis Streams, e.g. redis://127.0.0.1:6379 (chat; needs \`npm install redis\`)
+  --redis-cluster URL[,URL...]  the same on a Redis Cluster, given one or more of its nodes (chat)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       origin: { type: "string" },
       redis: { type: "string" },
+      "redis-cluster": { type: "string" },
       "no-deflate": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       cert: { type: "string" },
@@ -63,12 +65,17 @@ async function main(argv: string[]): Promise<number> {
     case "connect":
       return runConnect(rest);
     case "chat":
-      await runChat(rest, typeof values.redis === "string" ? values.redis : undefined, deflate);
+      await runChat(rest, chatRedis(values.redis, values["redis-cluster"]), deflate);
       return -1;
     default:
       process.stderr.write(`hawser: unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }
+}
+
+function chatRedis(url: string | boolean | undefined, cluster: string | boolean | undefined): { url?: string; clusterNodes?: string[] } | undefined {
+  if (typeof cluster === "string") return { clusterNodes: cluster.split(",").map((node) => node.trim()).filter(Boolean) };
+  return typeof url === "string" ? { url } : undefined;
 }
 
 main(process.argv.slice(2)).then(

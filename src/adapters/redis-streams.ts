@@ -85,6 +85,8 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
   private readonly reconnectDelay: (retries: number) => number;
   private deliver: RemoteDelivery | null = null;
   private state: State = "connecting";
+  /** Redis answers, though the script may not be loaded yet (`state` is "up" once it is). */
+  private backendUp = false;
   private downSince = 0;
   private upWaiters: Array<() => void> = [];
   /** What the hub passed with each of its publishes, until the feed delivers them, by topic. */
@@ -108,9 +110,13 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
       redis,
       { urls: cluster ? options.clusterNodes! : [options.url ?? "redis://127.0.0.1:6379"], cluster, reconnectDelay: this.reconnectDelay },
       {
-        up: () => this.onUp(),
+        up: () => void this.onBackendUp(),
         down: (error) => this.onDown(error),
-        subscriptionsBack: () => this.feeds.catchUpAll(),
+        subscriptionsBack: () => {
+          this.feeds.catchUpAll();
+          // A cluster node that came back (or a new master) may not have the script.
+          if (this.backend.cluster) this.loadScript().catch((error: Error) => this.emit("error", error));
+        },
         error: (error) => this.emit("error", error),
       },
     );
@@ -119,7 +125,7 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
       {
         producer: this.producer,
         append: (key, meta, payload) => this.runScript(key, meta, payload),
-        loadScript: (keys) => this.loadScript(keys),
+        loadScript: () => this.loadScript(),
         newestEntries: async (key, end, count) => parseEntries(await this.backend.command(key, ["XREVRANGE", key, end, "-", "COUNT", String(count)], true)),
         isUp: () => this.state === "up",
         waitUp: () => this.waitUp(),
@@ -250,9 +256,28 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
     return String(reply);
   }
 
-  private async loadScript(keys: readonly string[]): Promise<void> {
-    const targets = this.backend.cluster ? keys : keys.slice(0, 1);
-    await Promise.all(targets.map((key) => this.backend.command(key, ["SCRIPT", "LOAD", PUBLISH_SCRIPT], false)));
+  private async loadScript(): Promise<void> {
+    await this.backend.commandEverywhere(["SCRIPT", "LOAD", PUBLISH_SCRIPT]);
+  }
+
+  /**
+   * Redis answers (again): load the publish script everywhere before any publish goes out.
+   * Publishes rely on it being there: a publish refused with NOSCRIPT while later ones went
+   * through (another process loaded it meanwhile) would land out of order.
+   */
+  private async onBackendUp(): Promise<void> {
+    this.backendUp = true;
+    for (let attempt = 0; this.backendUp && this.state !== "closed"; attempt++) {
+      try {
+        await this.loadScript();
+        if (this.backendUp) this.onUp();
+        return;
+      } catch (error) {
+        if (!this.backendUp) return;
+        this.emit("error", error instanceof Error ? error : new Error(String(error)));
+        await sleep(this.reconnectDelay(attempt));
+      }
+    }
   }
 
   /**
@@ -307,6 +332,7 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
   }
 
   private onDown(error: Error): void {
+    this.backendUp = false;
     if (this.state === "closed" || this.state === "down") return;
     const starting = this.state === "connecting";
     this.state = "down";

@@ -24,6 +24,8 @@ export interface StreamsBackend {
   /** Where Redis is, without passwords, for log lines. */
   readonly description: string;
   start(): void;
+  /** Sends a command to every master (one server, or each master of the cluster). */
+  commandEverywhere(args: readonly RedisArgument[]): Promise<void>;
   /** Sends a command to the node that holds `key`; string replies come as Buffers. */
   command(key: string, args: readonly RedisArgument[], readonly: boolean): Promise<unknown>;
   /** Subscribes to a channel (SUBSCRIBE, or SSUBSCRIBE on a cluster); waits for Redis while it is away. */
@@ -47,6 +49,8 @@ interface Client {
 
 /** The node-redis cluster client members used here. */
 interface Cluster {
+  readonly masters: readonly object[];
+  nodeClient(node: object): Promise<Client>;
   connect(): Promise<unknown>;
   sendCommand(firstKey: string, isReadonly: boolean, args: readonly RedisArgument[], options: object): Promise<unknown>;
   sSubscribe(channel: string, listener: (message: Buffer) => void, bufferMode: true): Promise<void>;
@@ -113,6 +117,10 @@ class StandaloneBackend implements StreamsBackend {
 
   command(_key: string, args: readonly RedisArgument[]): Promise<unknown> {
     return this.commands.sendCommand(args, this.replies);
+  }
+
+  async commandEverywhere(args: readonly RedisArgument[]): Promise<void> {
+    await this.commands.sendCommand(args, this.replies);
   }
 
   subscribe(channel: string, listener: ChannelListener): Promise<void> {
@@ -224,6 +232,10 @@ class ClusterBackend implements StreamsBackend {
 
   command(key: string, args: readonly RedisArgument[], readonly: boolean): Promise<unknown> {
     return this.client.sendCommand(key, readonly, args, this.replies);
+  }
+
+  async commandEverywhere(args: readonly RedisArgument[]): Promise<void> {
+    await Promise.all(this.client.masters.map(async (master) => (await this.client.nodeClient(master)).sendCommand(args, this.replies)));
   }
 
   subscribe(channel: string, listener: ChannelListener): Promise<void> {

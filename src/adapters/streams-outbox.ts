@@ -12,8 +12,8 @@ export interface OutboxHost {
   readonly producer: Buffer;
   /** Runs the publish script for one message; resolves with the new entry's ID. */
   append(key: string, meta: Buffer, payload: Buffer): Promise<string>;
-  /** Makes sure the publish script is loaded where these keys live (after a Redis restart). */
-  loadScript(keys: readonly string[]): Promise<void>;
+  /** Makes sure the publish script is loaded on every Redis master (e.g. after SCRIPT FLUSH). */
+  loadScript(): Promise<void>;
   /** Entries of a stream, newest first, up to `end` ("+", or "(ID" to continue), at most `count`. */
   newestEntries(key: string, end: string, count: number): Promise<StoredEntry[]>;
   isUp(): boolean;
@@ -188,9 +188,7 @@ export class Outbox {
         }
         const failuresBefore = this.failures;
         try {
-          const keys = new Set<string>();
-          for (const outgoing of this.pending.values()) keys.add(outgoing.key);
-          await this.host.loadScript([...keys]);
+          await this.host.loadScript();
           await this.settleUncertain();
           for (const outgoing of [...this.pending.values()]) if (outgoing.state === "queued") this.send(outgoing);
           await this.idle();
