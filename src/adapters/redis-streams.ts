@@ -218,9 +218,16 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
     return compareOffsetIds(a, b);
   }
 
+  position(topic: string): string | undefined {
+    return this.feeds.positionOf(topic);
+  }
+
   subscribe(topic: string): Promise<void> {
     if (this.state === "closed") return Promise.resolve();
-    return this.feeds.subscribe(topic);
+    const started = this.feeds.subscribe(topic);
+    // While Redis is away the topic starts when it is back; the caller need not wait. While
+    // still connecting, it waits: a subscriber must get what is published once it is told so.
+    return this.state === "down" ? Promise.resolve() : started;
   }
 
   unsubscribe(topic: string): void {
@@ -337,6 +344,7 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
     const starting = this.state === "connecting";
     this.state = "down";
     this.downSince = Date.now();
+    this.feeds.releaseWaiting();
     this.log(
       starting
         ? `hawser: cannot reach Redis at ${this.backend.description} (${error.message}); publishes queue here until it answers, retrying.`

@@ -61,7 +61,12 @@ export class Feeds {
     return this.feeds.size;
   }
 
-  /** Starts reading `topic`; resolves once new entries will be delivered (at once while Redis is away). */
+  /** The last entry delivered for `topic` (or the newest when it started); undefined while it starts. */
+  positionOf(topic: string): string | undefined {
+    return this.feeds.get(topic)?.position ?? undefined;
+  }
+
+  /** Starts reading `topic`; resolves once new entries will be delivered (or `releaseWaiting()` is called). */
   subscribe(topic: string): Promise<void> {
     const existing = this.feeds.get(topic);
     if (existing) return existing.started;
@@ -89,7 +94,12 @@ export class Feeds {
       // Lost with its connection: node-redis subscribes again when it is back.
       () => undefined,
     );
-    return this.host.isUp() ? started : Promise.resolve();
+    return started;
+  }
+
+  /** Redis is away: callers waiting for a topic to start need not wait for it to come back. */
+  releaseWaiting(): void {
+    for (const feed of this.feeds.values()) feed.markStarted();
   }
 
   unsubscribe(topic: string): void {

@@ -56,6 +56,8 @@ const status = document.getElementById("status");
 roomInput.value = params.get("room") || "lobby";
 nameInput.value = params.get("name") || localStorage.getItem("hawser-chat-name") || "guest-" + Math.random().toString(16).slice(2, 6);
 
+// The first retry waits up to this long (?retry=MS; default 500), each further one up to twice as long.
+const retryBaseMs = Number(params.get("retry")) || 500;
 let socket = null;
 let live = false;          // caught up on the current connection: typed messages go out at once
 let retries = 0;
@@ -116,6 +118,8 @@ function connect() {
     try { message = JSON.parse(event.data); } catch { return; }
     if (message.caughtUp) {
       live = true;
+      // Nothing shown yet: resume from where the room stood when this connection joined it.
+      if (lastOffset === null && typeof message.offset === "string") lastOffset = message.offset;
       retries = 0;
       status.textContent = "in room " + room + " as " + name;
       if (message.truncated) show(item(null, "some messages from while you were away are no longer kept", "note"));
@@ -129,7 +133,7 @@ function connect() {
     if (socket !== ws) return;
     live = false;
     // Full jitter: a random wait below a ceiling that doubles, so clients do not return together.
-    const ceiling = Math.min(8000, 500 * 2 ** retries++);
+    const ceiling = Math.min(8000, retryBaseMs * 2 ** retries++);
     status.textContent = "disconnected (" + event.code + "), reconnecting…";
     setTimeout(() => { if (socket === ws) connect(); }, Math.random() * ceiling);
   };

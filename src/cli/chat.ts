@@ -39,6 +39,8 @@ export interface ChatMessage {
 export interface ChatCaughtUp {
   caughtUp: true;
   truncated: boolean;
+  /** Every message after this offset comes to this client: resume from it if none arrives before a drop. */
+  offset?: string;
 }
 
 /** A stored message is {"from","text"[,"id"]} JSON; each client gets it with its offset added. */
@@ -54,8 +56,9 @@ function withOffset(message: PubSubMessage): string {
  * in one order and learns its messages' offsets) on every process sharing the adapter's
  * Redis. A client may send {"text": T, "id": I} instead of plain text: the room gets T, with
  * "id": I, so the client recognises its own messages (after a reconnect, say). With `since`,
- * the room's messages after that offset come first, then live ones, then {"caughtUp": true,
- * "truncated": ...}. Binary messages are refused with 1003 (RFC 6455 section 7.4.1); a
+ * the room's messages after that offset come first; then, in any case, {"caughtUp": true,
+ * "truncated": ..., "offset": ...}, after which messages arrive live (a client that has seen
+ * no message yet resumes from that offset). Binary messages are refused with 1003 (RFC 6455 section 7.4.1); a
  * publish Redis cannot take now (its outage queue is full) closes with 1013, try again later.
  */
 export function chatHandler(pubsub: () => PubSub): Handler {
@@ -99,8 +102,9 @@ async function joinRoom(cgi: Cgi, pubsub: PubSub): Promise<void> {
   ws.onbinarymessage = () => {
     ws.close(CloseCode.unsupportedData, "the chat takes text messages only");
   };
-  const { truncated } = await subscribed;
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ caughtUp: true, truncated } satisfies ChatCaughtUp));
+  const { truncated, offset } = await subscribed;
+  const caughtUp: ChatCaughtUp = offset === undefined ? { caughtUp: true, truncated } : { caughtUp: true, truncated, offset };
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(caughtUp));
 }
 
 /** The stored form of a message: plain text, or the {"text", "id"} a client may send instead. */

@@ -95,6 +95,12 @@ export interface OrderedPubSubAdapter extends PubSubAdapter {
   history(topic: string, since: string): TopicHistory | Promise<TopicHistory>;
   /** Orders two offsets of one topic: negative when `a` comes first, 0 when equal. */
   compareOffsets(a: string, b: string): number;
+  /**
+   * Where this process stands in `topic` (subscribed here): an offset such that every message
+   * after it is, or will be, delivered here. A subscriber that keeps it can resume from it
+   * (`since`) before it has received any message. Undefined when the topic is not read here.
+   */
+  position(topic: string): string | undefined;
 }
 
 export function isOrdered(adapter: PubSubAdapter): adapter is OrderedPubSubAdapter {

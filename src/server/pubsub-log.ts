@@ -93,6 +93,11 @@ export class HistoryStore {
     if (!(maxTotalBytes >= 0)) throw new RangeError(`maxHistoryBytes must be 0 or more, got ${maxTotalBytes}.`);
   }
 
+  /** The offset of the latest message appended to any topic: everything after it is yet to come. */
+  get latest(): string {
+    return `${this.epoch}-${this.seq}`;
+  }
+
   /** Payload bytes held now, over all topics. */
   get heldBytes(): number {
     return this.bytes;

@@ -82,6 +82,11 @@ export class MemoryAdapter extends PubSubAdapterEvents implements OrderedPubSubA
     return compareOffsetIds(a, b);
   }
 
+  position(topic: string): string | undefined {
+    // Delivery is synchronous: every message after the latest of the bus is still to come.
+    return this.interest.has(topic) ? this.bus.history.latest : undefined;
+  }
+
   subscribe(topic: string): Promise<void> {
     this.interest.add(topic);
     return Promise.resolve();

@@ -87,19 +87,19 @@ export class Resumer {
     settled: () => void,
   ): Promise<Subscription> {
     let history: TopicHistory;
+    const done = (replayed: number, seam: string | null): Subscription => ({ replayed, truncated: history.truncated, offset: seam ?? adapter.position(topic) });
     try {
       history = await adapter.history(topic, since);
     } catch {
       // Only a closed adapter rejects: nothing can be read back.
       history = { messages: [], truncated: true };
     }
-    const truncated = history.truncated;
     // Offsets up to here were sent (or were before `since`). A truncated history's `since`
     // may not be an offset at all: only messages actually sent mark the seam then.
-    let seam: string | null = truncated ? null : since;
+    let seam: string | null = history.truncated ? null : since;
     let replayed = 0;
     for (const entry of history.messages) {
-      if (!isCurrent()) return { replayed, truncated };
+      if (!isCurrent()) return done(replayed, seam);
       seam = entry.offset;
       if (state.ownOffsets?.has(entry.offset)) continue;
       let message = new PreparedMessage(entry.binary ? WebSocketOpcode.binary : WebSocketOpcode.text, entry.payload);
@@ -107,22 +107,22 @@ export class Resumer {
         const out = this.formatted(state.format, { topic, data: entry.payload, binary: entry.binary, offset: entry.offset });
         if (out === null) {
           this.formatFailed(socket);
-          return { replayed, truncated };
+          return done(replayed, seam);
         }
         message = out;
       }
       // History may be long: let the socket drain rather than count it as a slow reader.
       if (socket.bufferedAmount > this.maxPublishBufferBytes) {
         await socket.drained();
-        if (!isCurrent()) return { replayed, truncated };
+        if (!isCurrent()) return done(replayed, seam);
       }
       if (!socket.sendPrepared(message)) {
         if (socket.readyState === ReadyState.OPEN) this.dropSlow(socket);
-        return { replayed, truncated };
+        return done(replayed, seam);
       }
       replayed++;
     }
-    if (!isCurrent()) return { replayed, truncated };
+    if (!isCurrent()) return done(replayed, seam);
     const waiting = state.waiting!;
     state.waiting = null;
     state.waitingBytes = 0;
@@ -132,7 +132,7 @@ export class Resumer {
       if (this.sendLive(adapter, topic, socket, state, held.message, held.offset) === "dropped") break;
     }
     settled();
-    return { replayed, truncated };
+    return done(replayed, seam);
   }
 
   /** Sends a live message to a resumed subscriber, skipping those the history already had. */

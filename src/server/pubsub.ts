@@ -53,7 +53,6 @@ interface Origin {
   queued: number;
 }
 
-const LIVE: Subscription = Object.freeze({ replayed: 0, truncated: false });
 
 /**
  * A server's topics: which local sockets (and listeners) are subscribed to what, delivery of
@@ -127,17 +126,18 @@ export class PubSub implements SocketTopics {
       );
     }
     // A socket that is already closing would never be told to forget the subscription.
-    if (socket.readyState !== ReadyState.OPEN) return Promise.resolve(LIVE);
+    if (socket.readyState !== ReadyState.OPEN) return Promise.resolve({ replayed: 0, truncated: false, offset: undefined });
     let mine = this.memberships.get(socket);
     if (!mine) this.memberships.set(socket, (mine = new Set()));
     const entry = this.topic(topic);
-    if (mine.has(topic)) return entry.ready.then(() => LIVE);
+    const live = (): Subscription => ({ replayed: 0, truncated: false, offset: ordered?.position(topic) });
+    if (mine.has(topic)) return entry.ready.then(live);
     mine.add(topic);
     entry.sockets.add(socket);
-    if (format === null && since === undefined) return entry.ready.then(() => LIVE);
+    if (format === null && since === undefined) return entry.ready.then(live);
     const state: SubscriberState = { format, waiting: since === undefined ? null : [], waitingBytes: 0, ownOffsets: null, skipThrough: null };
     (entry.extras ??= new Map()).set(socket, state);
-    if (since === undefined) return entry.ready.then(() => LIVE);
+    if (since === undefined) return entry.ready.then(live);
     return entry.ready.then(() =>
       this.resumer.resume(ordered!, topic, socket, state, since, () => entry.extras?.get(socket) === state, () => this.settle(entry, socket, state)),
     );

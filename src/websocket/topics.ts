@@ -43,6 +43,13 @@ export interface Subscription {
    * were trimmed (or it is not an offset of this topic). What was still there was sent.
    */
   readonly truncated: boolean;
+  /**
+   * Where the subscription stands: every message after this offset is sent to the socket
+   * (the last one replayed, or the topic's position when it went live). A client told this
+   * offset can resume from it after a drop even if no message came in between. Undefined with
+   * a relaying adapter.
+   */
+  readonly offset: string | undefined;
 }
 
 /**

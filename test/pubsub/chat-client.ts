@@ -37,12 +37,15 @@ export class ChatClient {
   private connection = 1;
   private live = false;
   private caughtUpWaiters: Array<() => void> = [];
+  private startOffset: string | undefined;
 
   private constructor(
     readonly name: string,
     /** Where to connect next: the base URL ("ws://host:port") of a chat process. */
     private readonly target: () => string,
     private readonly room: string,
+    /** Where the first connection resumes from (later ones resume from the last offset received). */
+    private readonly since: string | undefined,
   ) {
     this.socket = new ClientWebSocket(this.url(), {
       pingFrequency: 0,
@@ -59,8 +62,8 @@ export class ChatClient {
     };
   }
 
-  static async join(name: string, room: string, target: () => string): Promise<ChatClient> {
-    const client = new ChatClient(name, target, room);
+  static async join(name: string, room: string, target: () => string, since?: string): Promise<ChatClient> {
+    const client = new ChatClient(name, target, room, since);
     await withTimeout(client.socket.connect(), 5000, `${name} to connect`);
     await client.caughtUp();
     return client;
@@ -96,7 +99,7 @@ export class ChatClient {
   }
 
   private url(): string {
-    const since = this.lastOffset;
+    const since = this.lastOffset ?? this.startOffset ?? this.since;
     return `${this.target()}/chat?room=${encodeURIComponent(this.room)}&name=${encodeURIComponent(this.name)}${since ? `&since=${encodeURIComponent(since)}` : ""}`;
   }
 
@@ -108,6 +111,8 @@ export class ChatClient {
   private onText(text: string): void {
     const message = JSON.parse(text) as Received & { caughtUp?: boolean; truncated?: boolean };
     if (message.caughtUp) {
+      // Nothing received yet: resume from where the room stood when this connection joined it.
+      this.startOffset ??= message.offset;
       if (message.truncated) this.events.push("truncated");
       this.live = true;
       // What the replay did not bring back goes (again) now, in the order said.

@@ -38,7 +38,11 @@ async function settleAndCount(fault: string, clients: ChatClient[], all: ChatCli
     () => clients.every((client) => client.received.length >= said.length) && all.every((client) => client.unconfirmed === 0),
     15_000,
     "every client to receive every message",
-  );
+  ).catch((error: Error) => {
+    const state = all.map((client) => `${client.name}: said ${client.said.length}, received ${client.received.length}, unconfirmed ${client.unconfirmed}, events ${client.events.join("; ")}`);
+    const missing = all.map((client) => `${client.name} misses ${said.filter((text) => !client.received.some((m) => m.text === text)).join(",")}; last ${client.received.slice(-3).map((m) => m.offset + " " + m.text).join(" | ")}`);
+    throw new Error(`${error.message}\n${state.join("\n")}\n${missing.join("\n")}`);
+  });
   await sleep(150); // room for duplicates to show up
   for (const client of clients) {
     const counts = deliveryCounts(said, client.received);
@@ -80,7 +84,9 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
     await waitUntil(() => chats.every((chat) => chat.output().includes("is back after")), 10_000, "both chat processes to reconnect");
     await sleep(150);
     await talk.stop();
-    await settleAndCount("Redis restart", clients);
+    await settleAndCount("Redis restart", clients).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- one\n${one.output()}\n--- two\n${two.output()}`);
+    });
     assert.ok(clients[0]!.said.some((text) => text.startsWith("during:")), "nothing was said during the outage");
   });
 

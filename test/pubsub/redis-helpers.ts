@@ -13,8 +13,8 @@ import { sleep } from "../helpers/wait.js";
 export const SHARED_REDIS_URL = "redis://127.0.0.1:6379";
 
 const INSTALL_HINT =
-  "install Debian's redis-server (`sudo apt-get install redis-server`), which starts one on 127.0.0.1:6379 " +
-  "(or start it yourself: `redis-server --daemonize yes --bind 127.0.0.1 --port 6379`); .ci/run does both";
+  "install Debian's redis-server and redis-tools (`sudo apt-get install redis-server redis-tools`), which starts one on " +
+  "127.0.0.1:6379 (or start it yourself: `redis-server --daemonize yes --bind 127.0.0.1 --port 6379`); .ci/run does both";
 
 /** A channel prefix no other test run uses, so runs sharing a Redis cannot hear each other. */
 export function uniquePrefix(): string {
@@ -138,6 +138,12 @@ export class PrivateRedis {
 
 const REDIS_CLI = ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].find((path) => spawnSync(path, ["--version"], { timeout: 5000 }).status === 0);
 
+/** Runs redis-cli against the Redis on `port`; returns its output. */
+export function redisCli(port: number, args: string[]): string {
+  if (!REDIS_CLI) throw new Error(`redis-cli is not available: ${INSTALL_HINT}`);
+  return spawnSync(REDIS_CLI, ["-p", String(port), ...args], { timeout: 5000, encoding: "utf8" }).stdout;
+}
+
 /** redis-server and redis-cli (Debian's redis-tools), for a Redis Cluster of the test's own. */
 export function redisClusterBinaries(): Peer {
   return requirePeer("redis-server and redis-cli", () => REDIS_SERVER !== undefined && REDIS_CLI !== undefined, INSTALL_HINT);
@@ -174,10 +180,7 @@ export class PrivateRedisCluster {
   private async waitUntilOk(): Promise<void> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const ok = this.nodes.every((node) => {
-        const info = spawnSync(REDIS_CLI!, ["-p", String(node.port), "cluster", "info"], { timeout: 5000, encoding: "utf8" });
-        return info.stdout.includes("cluster_state:ok");
-      });
+      const ok = this.nodes.every((node) => redisCli(node.port, ["cluster", "info"]).includes("cluster_state:ok"));
       if (ok) return;
       if (Date.now() > deadline) throw new Error("The test's Redis Cluster did not reach cluster_state:ok within 15 s.");
       await sleep(100);
