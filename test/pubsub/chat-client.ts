@@ -64,8 +64,13 @@ export class ChatClient {
 
   static async join(name: string, room: string, target: () => string, since?: string): Promise<ChatClient> {
     const client = new ChatClient(name, target, room, since);
-    await withTimeout(client.socket.connect(), 5000, `${name} to connect`);
-    await client.caughtUp();
+    try {
+      await withTimeout(client.socket.connect(), 15_000, `${name} to connect`);
+      await client.caughtUp();
+    } catch (error) {
+      client.close(); // or it would go on reconnecting after the test
+      throw error;
+    }
     return client;
   }
 
@@ -81,7 +86,7 @@ export class ChatClient {
   /** Resolves once the current connection has sent its replay and is live. */
   caughtUp(): Promise<void> {
     if (this.live) return Promise.resolve();
-    return withTimeout(new Promise((resolve) => this.caughtUpWaiters.push(resolve)), 10_000, `${this.name} to catch up`);
+    return withTimeout(new Promise((resolve) => this.caughtUpWaiters.push(resolve)), 15_000, `${this.name} to catch up`);
   }
 
   say(text: string): void {
