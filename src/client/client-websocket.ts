@@ -137,7 +137,7 @@ export class ClientWebSocket extends WebSocket {
     const event = new CloseEvent(code, reason, wasClean);
     const reconnect = this.reconnect;
     if (reconnect && !this.closeRequested && !this.ended && (reconnect.shouldReconnect === null || reconnect.shouldReconnect(event))) {
-      this.detachTransport();
+      this.detached();
       this.lastClose = event;
       this.attempt = 0;
       this.scheduleAttempt(undefined);
@@ -281,6 +281,12 @@ export class ClientWebSocket extends WebSocket {
     return messages.length - unsent.length;
   }
 
+  /** The connection ended but the socket goes on: no transport, nothing buffered. */
+  private detached(): void {
+    this.attach(null);
+    this.onTransportDrain();
+  }
+
   private reportUnsent(): void {
     if (this.held === null || this.held.count === 0) return;
     this.callUser(this.onunsent, this.held.takeAll());
@@ -290,7 +296,7 @@ export class ClientWebSocket extends WebSocket {
   private end(error: Error, failed: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    this.detachTransport();
+    this.detached();
     if (failed) this.callUser(this.onerror, error);
     this.reportUnsent();
     this.openedOnce?.reject(error);

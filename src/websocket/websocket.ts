@@ -123,21 +123,9 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     this.closeObserver = observer;
   }
 
-  /** Wires the socket to an open transport; called by the server or client layer (again after a reconnect). */
-  attach(transport: SocketTransport): void {
+  /** Wires the socket to an open transport (null: a reconnecting client's ended); server or client layer. */
+  attach(transport: SocketTransport | null): void {
     this.transport = transport;
-  }
-
-  /**
-   * Forgets a transport that has ended without ending the socket: a reconnecting client
-   * attaches a new one. Waiters of `drained()` are released (nothing is buffered any more).
-   * @internal
-   */
-  protected detachTransport(): void {
-    this.transport = null;
-    const waiters = this.drainWaiters;
-    this.drainWaiters = null;
-    if (waiters) for (const resolve of waiters) resolve();
   }
 
   /** Gives a server socket its server's topics; called once by the server layer. @internal */
@@ -213,9 +201,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
    * Subscribes to `topic`: every `publish` to it, from this server or (through the server's
    * adapter) any other process, is sent to this socket. The promise resolves once messages
    * published elsewhere reach it too (at once without an adapter); it never rejects.
-   * Subscriptions end when the socket closes. With `options.since` (an offset) it first sends
-   * the messages after it that the topic's history holds, then goes live, and resolves with
-   * whether the history still reached back (`truncated`); `options.format` shapes what is sent.
+   * Subscriptions end when the socket closes. `options`: `since` and `format` (`SubscribeOptions`).
    */
   subscribe(topic: string): Promise<void>;
   subscribe(topic: string, options: SubscribeOptions): Promise<Subscription>;
@@ -245,10 +231,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     return this.requireTopics("publish").publish(topic, data, options, this);
   }
 
-  /**
-   * Like `publish()`, but resolves with the message's offset once it is in the topic's history
-   * (needs an ordered adapter), or rejects with a `PublishRefusedError` when it was not taken.
-   */
+  /** `publish()`, resolving with the message's offset once it is in the topic's history (see `PubSub`). */
   publishConfirmed(topic: string, data: WebSocketData, options?: PublishOptions): Promise<string> {
     return this.requireTopics("publishConfirmed").publishConfirmed(topic, data, options, this);
   }
