@@ -154,28 +154,33 @@ export class HistoryStore {
   private trimByAge(now: number): void {
     const oldest = now - this.limits.maxAgeMs;
     for (;;) {
+      this.skipTrimmed();
       const entry = this.order[this.orderHead];
-      if (entry === undefined || (!entry.trimmed && entry.at >= oldest)) break;
+      if (entry === undefined || entry.at >= oldest) break;
       this.trimOldest();
     }
   }
 
   /** Drops the oldest entry of all (it is the head of its topic's log). */
   private trimOldest(): void {
-    while (this.orderHead < this.order.length) {
-      const entry = this.order[this.orderHead++]!;
-      if (entry.trimmed) {
-        this.trimmedInOrder--;
-        continue;
-      }
-      this.trimHead(entry.log);
-      this.trimmedInOrder--; // trimHead counted it; it has also left the order queue
-      this.compact(entry.log);
-      break;
-    }
+    this.skipTrimmed();
+    const entry = this.order[this.orderHead];
+    if (entry === undefined) return;
+    this.orderHead++;
+    this.trimHead(entry.log);
+    this.trimmedInOrder--; // trimHead counted it; it has also left the order queue
+    this.compact(entry.log);
     if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
       this.order = this.order.slice(this.orderHead);
       this.orderHead = 0;
+    }
+  }
+
+  /** Steps over entries at the front of the order queue that were trimmed by count already. */
+  private skipTrimmed(): void {
+    while (this.orderHead < this.order.length && this.order[this.orderHead]!.trimmed) {
+      this.orderHead++;
+      this.trimmedInOrder--;
     }
   }
 

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { ClientWebSocket } from "../../src/client/client-websocket.js";
 import { startProgram, type RunningProgram } from "../helpers/cli.js";
 import { withTimeout } from "../helpers/wait.js";
+import { countDeliveries, type DeliveryCounts } from "./fault-counts.js";
 
 /** `hawser chat` on a free loopback port, with these extra arguments (e.g. --redis URL). */
 export function startChat(extra: string[] = []): Promise<RunningProgram> {
@@ -134,10 +135,6 @@ export class ChatClient {
 }
 
 /** Sent, delivered, duplicated and lost for one receiver, as the closing note reports them. */
-export function deliveryCounts(sent: readonly string[], received: readonly Received[]): { sent: number; delivered: number; duplicated: number; lost: number } {
-  const seen = new Map<string, number>();
-  for (const message of received) seen.set(message.text, (seen.get(message.text) ?? 0) + 1);
-  let duplicated = 0;
-  for (const count of seen.values()) duplicated += count - 1;
-  return { sent: sent.length, delivered: received.length, duplicated, lost: sent.filter((text) => !seen.has(text)).length };
+export function deliveryCounts(sent: readonly string[], received: readonly Received[]): DeliveryCounts {
+  return countDeliveries(sent, received.map((message) => message.text));
 }

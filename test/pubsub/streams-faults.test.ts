@@ -10,6 +10,7 @@ import { PublishRefusedError } from "../../src/server/pubsub-adapter.js";
 import { PubSub, type PubSubMessage } from "../../src/server/pubsub.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { sleep, waitUntil, withTimeout } from "../helpers/wait.js";
+import { countDeliveries } from "./fault-counts.js";
 import { PrivateRedis, redisServerBinary, uniquePrefix } from "./redis-helpers.js";
 
 const binary = redisServerBinary();
@@ -29,16 +30,6 @@ function adapterOf(hub: PubSub): RedisStreamsAdapter {
 
 function recorder(into: Heard[]) {
   return (message: PubSubMessage) => void into.push({ offset: message.offset!, text: message.data.toString() });
-}
-
-/** Sent, delivered (to each subscriber), duplicated and lost, as the closing note reports them. */
-export function countDeliveries(sent: readonly string[], heard: readonly string[]): { sent: number; delivered: number; duplicated: number; lost: number } {
-  const seen = new Map<string, number>();
-  for (const text of heard) seen.set(text, (seen.get(text) ?? 0) + 1);
-  let duplicated = 0;
-  for (const count of seen.values()) duplicated += count - 1;
-  const lost = sent.filter((text) => !seen.has(text)).length;
-  return { sent: sent.length, delivered: heard.length, duplicated, lost };
 }
 
 describe("RedisStreamsAdapter under faults", { skip: binary.skip }, () => {
