@@ -62,7 +62,7 @@ test("an offset of another store, or not an offset at all, gives what is kept, f
   const s = store();
   s.append("t", "m0");
   const other = new HistoryStore({ maxMessages: 10, maxAgeMs: 1000 }, 1000, () => 0);
-  assert.deepEqual(s.texts("t", other.append("t", "elsewhere").replace(/^\d+/, "7")), { texts: ["m0"], truncated: true });
+  assert.deepEqual(s.texts("t", other.append("t", Buffer.from("elsewhere"), false).replace(/^\d+/, "7")), { texts: ["m0"], truncated: true });
   assert.deepEqual(s.texts("t", "nonsense"), { texts: ["m0"], truncated: true });
   assert.deepEqual(s.texts("t", `${s.history.epoch}-99`), { texts: ["m0"], truncated: true }, "an offset from the future");
 });
