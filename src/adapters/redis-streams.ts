@@ -180,8 +180,13 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
     this.backend.start();
   }
 
+  /** `append` without an answer (the hub uses `append`): a refusal becomes an "error" event. */
   publish(topic: string, payload: Buffer, binary: boolean): void {
-    this.append(topic, payload, binary, undefined).catch(() => undefined);
+    try {
+      this.append(topic, payload, binary, undefined).catch(() => undefined);
+    } catch (error) {
+      this.emit("error", error as Error);
+    }
   }
 
   append(topic: string, payload: Buffer, binary: boolean, origin: unknown): Promise<string> {

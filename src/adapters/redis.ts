@@ -1,6 +1,7 @@
-// The Redis pub/sub adapter ("hawser/redis"): relays publishes between every hawser process
-// connected to the same Redis. Built on node-redis ("redis" on npm), an optional peer
-// dependency: only this module loads it.
+// "hawser/redis": the Redis adapters, built on node-redis ("redis" on npm), an optional peer
+// dependency that only these modules load. Here the pub/sub adapter, which relays publishes
+// (fire-and-forget) between every hawser process connected to the same Redis; the Redis
+// Streams adapter (durable, ordered topics) is in redis-streams.ts and exported from here too.
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { PubSubAdapterEvents, type PubSubAdapter, type RemoteDelivery } from "../server/pubsub-adapter.js";
