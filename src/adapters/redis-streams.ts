@@ -196,6 +196,7 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
       let mine = this.origins.get(topic);
       if (!mine) this.origins.set(topic, (mine = new Map()));
       mine.set(outgoing.seq, origin);
+      outgoing.promise.catch(() => mine.delete(outgoing.seq));
     }
     return outgoing.promise;
   }
@@ -318,7 +319,9 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
     try {
       maxDeleted = infoField(await this.backend.command(key, ["XINFO", "STREAM", key], true), "max-deleted-entry-id");
     } catch (error) {
-      if (!(error instanceof redis.ErrorReply)) throw error; // "no such key": nothing to vouch for
+      if (!(error instanceof redis.ErrorReply)) throw error;
+      // No such stream: nothing was ever published, if `since` is from before everything.
+      maxDeleted = "0-0";
     }
     return { messages, truncated: maxDeleted !== since };
   }

@@ -107,6 +107,24 @@ export function orderedAdapterContract(options: OrderedContractOptions): void {
     }
   });
 
+  test("a topic's position, even before its first message, resumes without a gap or a truncation flag", { skip }, async () => {
+    options.check?.();
+    const [a, b] = (await hubs(options, 2)) as [PubSub, PubSub];
+    try {
+      await a.listen("fresh", () => undefined);
+      const adapter = a.adapter as OrderedPubSubAdapter;
+      const position = adapter.position("fresh");
+      assert.equal(typeof position, "string");
+      assert.equal(adapter.position("not-read-here"), undefined);
+      assert.deepEqual(await adapter.history("fresh", position!), { messages: [], truncated: false });
+      const offset = await b.publishConfirmed("fresh", "first");
+      const history = await adapter.history("fresh", position!);
+      assert.deepEqual([history.truncated, history.messages.map((m) => [m.offset, m.payload.toString()])], [false, [[offset, "first"]]]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test("a history trimmed past the offset says so, and gives what is left", { skip }, async () => {
     options.check?.();
     const [a] = (await hubs(options, 1, { maxMessages: 10 })) as [PubSub];
