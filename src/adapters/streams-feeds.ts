@@ -89,12 +89,25 @@ export class Feeds {
       markStarted,
     };
     this.feeds.set(topic, feed);
+    this.startSubscription(feed, 0);
+    return started;
+  }
+
+  /**
+   * Subscribes to the topic's channel, then reads from where it stands. A SUBSCRIBE that failed
+   * (sent before the cluster client was connected, or lost with its connection) is sent again
+   * once Redis answers; sending it twice is harmless (node-redis keeps one listener once).
+   */
+  private startSubscription(feed: Feed, attempt: number): void {
     this.host.subscribe(feed.key, feed.listener).then(
       () => this.catchUp(feed),
-      // Lost with its connection: node-redis subscribes again when it is back.
-      () => undefined,
+      async () => {
+        if (this.feeds.get(feed.topic) !== feed) return;
+        if (this.host.isUp()) await sleep(this.host.retryDelay(attempt));
+        else await this.host.waitUp();
+        if (this.feeds.get(feed.topic) === feed) this.startSubscription(feed, attempt + 1);
+      },
     );
-    return started;
   }
 
   /** Redis is away: callers waiting for a topic to start need not wait for it to come back. */

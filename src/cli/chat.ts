@@ -136,7 +136,9 @@ export async function runChat(args: readonly string[], redis: ChatRedis | undefi
   let adapter: PubSubAdapter | undefined;
   if (redis !== undefined) {
     const { RedisStreamsAdapter } = await import("../adapters/redis.js");
-    adapter = new RedisStreamsAdapter(redis.clusterNodes ? { clusterNodes: redis.clusterNodes } : { url: redis.url ?? "redis://127.0.0.1:6379" });
+    const streams = new RedisStreamsAdapter(redis.clusterNodes ? { clusterNodes: redis.clusterNodes } : { url: redis.url ?? "redis://127.0.0.1:6379" });
+    streams.on("error", (error) => console.warn(`hawser chat: Redis: ${error.message}`));
+    adapter = streams;
   }
   let server: HawserServer | null = null;
   server = await genericMain(

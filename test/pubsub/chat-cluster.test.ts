@@ -30,7 +30,7 @@ describe("two `hawser chat` processes on a Redis Cluster of three masters", { sk
     const clients: ChatClient[] = [];
     after(async () => {
       for (const client of clients) client.close();
-      await Promise.all(chats.map((chat) => chat.stop()));
+      await Promise.all(chats.map((chat) => chat.stop().catch(() => undefined)));
       await cluster.remove();
     });
     const nodes = cluster.urls.join(",");
@@ -47,7 +47,11 @@ describe("two `hawser chat` processes on a Redis Cluster of three masters", { sk
     }
     const byRoom = new Map<string, [ChatClient, ChatClient]>();
     for (const room of rooms) {
-      const pair: [ChatClient, ChatClient] = [await ChatClient.join(`${room}-a`, room, () => one.url), await ChatClient.join(`${room}-b`, room, () => two.url)];
+      const pair = await Promise.all([ChatClient.join(`${room}-a`, room, () => one.url), ChatClient.join(`${room}-b`, room, () => two.url)]).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}\n--- one:\n${one.output()}\n--- two:\n${two.output()}`);
+        },
+      );
       byRoom.set(room, pair);
       clients.push(...pair);
     }

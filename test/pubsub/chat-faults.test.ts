@@ -66,7 +66,7 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
     const clients: ChatClient[] = [];
     after(async () => {
       for (const client of clients) client.close();
-      await Promise.all(chats.map((chat) => chat.stop()));
+      await Promise.all(chats.map((chat) => chat.stop().catch(() => undefined)));
       await redis.remove();
     });
     chats.push(...(await Promise.all([startChat(["--redis", redis.url]), startChat(["--redis", redis.url])])));
@@ -99,7 +99,7 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
     after(async () => {
       for (const client of clients) client.close();
       await proxy?.close();
-      await Promise.all(chats.map((chat) => chat.stop()));
+      await Promise.all(chats.map((chat) => chat.stop().catch(() => undefined)));
       await redis.remove();
     });
     chats.push(...(await Promise.all([startChat(["--redis", redis.url]), startChat(["--redis", redis.url])])));

@@ -60,7 +60,7 @@ describe("two `hawser chat --redis` processes", { skip: binary.skip }, () => {
   });
   after(async () => {
     for (const peer of peers) peer.ws.terminate();
-    await Promise.all([one?.stop(), two?.stop()]);
+    await Promise.all([one?.stop().catch(() => undefined), two?.stop().catch(() => undefined)]);
     await redis?.remove();
   });
 

@@ -69,6 +69,21 @@ export function pingRedis(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Every private redis-server still running: they die with the test process, on exit and on
+ * the SIGTERM a test runner sends a file that ran out of time, even if a test's cleanup did not
+ * run (each test also removes its own).
+ */
+const running = new Set<ChildProcess>();
+function killRunning(): void {
+  for (const child of running) child.kill("SIGKILL");
+}
+process.on("exit", killRunning);
+process.once("SIGTERM", () => {
+  killRunning();
+  process.exit(143);
+});
+
 export interface PrivateRedisOptions {
   /** Persistence: an append-only file fsynced on every write, in a temporary directory. */
   persistent?: boolean;
@@ -107,7 +122,9 @@ export class PrivateRedis {
     if (this.options.clusterNode) args.push("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000");
     const child = spawn(REDIS_SERVER, args, { stdio: "ignore" });
     this.child = child;
+    running.add(child);
     child.once("exit", () => {
+      running.delete(child);
       if (this.child === child) this.child = null;
     });
     const deadline = Date.now() + 10_000;
