@@ -22,7 +22,8 @@ Options (echo, autobahn, chat, demo):
   --no-deflate     do not negotiate permessage-deflate
   --cert F --key F serve https:// and wss:// with this PEM certificate and key (echo, demo)
   --http2          with --cert/--key: also HTTP/2 and WebSockets over HTTP/2, RFC 8441 (echo, demo)
-  --redis URL      relay chat messages through Redis, e.g. redis://127.0.0.1:6379 (chat; needs \`npm install redis\`)
+  --redis URL      keep chat rooms in Redis Streams, e.g. redis://127.0.0.1:6379 (chat; needs \`npm install redis\`)
+  --redis-cluster URL[,URL...]  the same on a Redis Cluster, given one or more of its nodes (chat)
 
 Security (docs/security.md; every limit is on by default):
   --origin URL     also accept WebSockets from pages of this origin (repeatable); by default
@@ -79,6 +80,11 @@ async function main(argv: string[]): Promise<number> {
       await runChat([], parsed.redis, options);
       return -1;
   }
+}
+
+function chatRedis(url: string | boolean | undefined, cluster: string | boolean | undefined): { url?: string; clusterNodes?: string[] } | undefined {
+  if (typeof cluster === "string") return { clusterNodes: cluster.split(",").map((node) => node.trim()).filter(Boolean) };
+  return typeof url === "string" ? { url } : undefined;
 }
 
 main(process.argv.slice(2)).then(

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import type { HandlerOptions } from "../server/handler.js";
 import { parseListenArguments } from "../server/main.js";
 import { OriginPolicy } from "../server/origin-policy.js";
+import type { ChatRedis } from "./chat.js";
 import { tlsOptionsFromArguments } from "./tls-options.js";
 
 /** The server commands of `hawser`. */
@@ -37,15 +38,15 @@ const SERVER_OPTIONS: Record<string, OptionSpec> = {
 const COMMAND_OPTIONS: Record<ServerCommand, Record<string, OptionSpec>> = {
   echo: { cert: { type: "string" }, key: { type: "string" }, http2: { type: "boolean" } },
   demo: { cert: { type: "string" }, key: { type: "string" }, http2: { type: "boolean" } },
-  chat: { redis: { type: "string" } },
+  chat: { redis: { type: "string" }, "redis-cluster": { type: "string" } },
   autobahn: {},
 };
 
 export interface ServerArguments {
   /** Server options from the command line (listening address included). */
   options: HandlerOptions;
-  /** `--redis URL` (chat). */
-  redis: string | undefined;
+  /** `--redis URL` or `--redis-cluster URL[,URL...]` (chat): where rooms are shared. */
+  redis: ChatRedis | undefined;
   help: boolean;
 }
 
@@ -87,7 +88,17 @@ export function parseServerArguments(command: ServerCommand, args: readonly stri
   const rate = rateOptions(values);
   if (rate !== undefined) result.messageRateLimit = rate;
   const tls = tlsOptionsFromArguments(values as Record<string, string | boolean | undefined>);
-  return { options: { ...result, ...tls }, redis: values.redis as string | undefined, help: values.help === true };
+  return { options: { ...result, ...tls }, redis: chatRedis(values), help: values.help === true };
+}
+
+/** Where `hawser chat` shares its rooms: a Redis Cluster's nodes, one Redis, or nowhere. */
+function chatRedis(values: Record<string, unknown>): ChatRedis | undefined {
+  const cluster = values["redis-cluster"];
+  if (typeof cluster === "string") {
+    if (typeof values.redis === "string") throw new UsageError("--redis and --redis-cluster name two places to keep the rooms: give one.");
+    return { clusterNodes: cluster.split(",").map((node) => node.trim()).filter(Boolean) };
+  }
+  return typeof values.redis === "string" ? { url: values.redis } : undefined;
 }
 
 function explainParseError(command: ServerCommand, error: Error & { code?: string }): string {
