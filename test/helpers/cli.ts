@@ -29,12 +29,24 @@ export interface RunningProgram {
   stop(): Promise<number | string>;
 }
 
+/** Another JavaScript runtime to run a program with (Bun, Deno): see test/helpers/runtimes.ts. */
+export interface Launcher {
+  readonly executable: string;
+  /** Variables added to the environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts `node [nodeArgs] script args` and waits for "listening on http://HOST:PORT/".
- * Pass `--port 0 --host 127.0.0.1` in `args` to get a free loopback port.
+ * Pass `--port 0 --host 127.0.0.1` in `args` to get a free loopback port. With a `launcher`,
+ * its executable runs instead of this Node, with `nodeArgs` as its own arguments.
  */
-export async function startProgram(script: string, args: string[], nodeArgs: string[] = []): Promise<RunningProgram> {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+export async function startProgram(script: string, args: string[], nodeArgs: string[] = [], launcher?: Launcher): Promise<RunningProgram> {
+  const child = spawn(launcher?.executable ?? process.execPath, [...nodeArgs, script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...launcher?.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   const port = await withTimeout(
