@@ -38,16 +38,12 @@ for (const name of ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "n
 const reportDir = mkdtempSync(join(tmpdir(), "hawser-tests-"));
 const tapFile = join(reportDir, "report.tap");
 const started = Date.now();
-const result = spawnSync(
-  process.execPath,
-  [
-    "--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000",
-    "--test-reporter=spec", "--test-reporter-destination=stdout",
-    "--test-reporter=tap", `--test-reporter-destination=${tapFile}`,
-    ...files,
-  ],
-  { stdio: "inherit", env },
-);
+// Spec on the console (every Node line alike), TAP into the file the summary is read from.
+const reporters = ["--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tapFile}`];
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...reporters, ...files], {
+  stdio: "inherit",
+  env,
+});
 let tap = "";
 try {
   tap = readFileSync(tapFile, "utf8");

@@ -32,9 +32,7 @@ function indexOf(log: readonly LogEntry[], label: string, kind: string): number 
 
 export const UNDICI_DIFFERENCES: readonly UndiciDifference[] = [
   {
-    name:
-      "send() while CLOSING does not count in bufferedAmount (the WHATWG send() steps add the bytes " +
-      "of every call that does not throw; Chromium does)",
+    name: "send() while CLOSING does not count in bufferedAmount (the WHATWG send() steps add the bytes " + "of every call that does not throw; Chromium does)",
     applies: () => true,
     apply: (log) =>
       log.map((entry) => {

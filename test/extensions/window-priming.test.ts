@@ -18,7 +18,8 @@ test("a stored block of the window, then data compressed against it, inflates to
     const message = Buffer.concat([window.subarray(0, Math.min(size, 300)), Buffer.from(" and more")]);
     const compressed = zlib.deflateRawSync(message, { dictionary: window, finishFlush: zlib.constants.Z_SYNC_FLUSH });
     // (A 1-byte window is too short for a back-reference: zlib's shortest match is 3 bytes.)
-    if (size >= 256) assert.throws(() => zlib.inflateRawSync(compressed, { finishFlush: zlib.constants.Z_SYNC_FLUSH }), /distance too far back/, "the data needs the window");
+    if (size >= 256)
+      assert.throws(() => zlib.inflateRawSync(compressed, { finishFlush: zlib.constants.Z_SYNC_FLUSH }), /distance too far back/, "the data needs the window");
     const out = zlib.inflateRawSync(Buffer.concat([storedBlock(window), compressed]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     assert.ok(out.subarray(0, size).equals(window), `window of ${size}: its bytes come out first`);
     assert.ok(out.subarray(size).equals(message), `window of ${size}: then the message`);

@@ -19,8 +19,7 @@ export function nodeWebSocketPeer(): Peer {
   return requirePeer(
     `Node ${process.version}'s global WebSocket`,
     () =>
-      spawnSync(process.execPath, [...NODE_WEBSOCKET_FLAGS, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"], { timeout: 10_000 })
-        .status === 0,
+      spawnSync(process.execPath, [...NODE_WEBSOCKET_FLAGS, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"], { timeout: 10_000 }).status === 0,
     "run the tests on Node 20.10 or newer (Node 20 needs --experimental-websocket, which the test passes)",
   );
 }

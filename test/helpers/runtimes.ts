@@ -28,7 +28,14 @@ function runtime(name: string, executable: string, versionArgs: string[], runArg
   };
 }
 
-export const BUN = runtime("Bun", join(ROOT, "node_modules/@oven/bun-linux-x64-baseline/bin/bun"), ["--version"], [], {}, "run `npm ci` (the devDependency @oven/bun-linux-x64-baseline ships it)");
+export const BUN = runtime(
+  "Bun",
+  join(ROOT, "node_modules/@oven/bun-linux-x64-baseline/bin/bun"),
+  ["--version"],
+  [],
+  {},
+  "run `npm ci` (the devDependency @oven/bun-linux-x64-baseline ships it)",
+);
 
 export const DENO = runtime(
   "Deno",

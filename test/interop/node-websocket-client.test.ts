@@ -34,7 +34,8 @@ function assertEchoes(results: NodeWebSocketEcho[] | undefined, labels: readonly
 }
 
 for (const perMessageDeflate of [true, false]) {
-  describe(`Node's WebSocket against the hawser echo server (${perMessageDeflate ? "permessage-deflate" : "the server declines compression"})`, { skip: peer.skip }, () => {
+  const variant = perMessageDeflate ? "permessage-deflate" : "the server declines compression";
+  describe(`Node's WebSocket against the hawser echo server (${variant})`, { skip: peer.skip }, () => {
     let server: EchoServer;
     let tap: FrameTap;
     before(async () => {

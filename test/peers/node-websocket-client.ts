@@ -144,7 +144,9 @@ async function run(scenario: string | undefined, args: string[]): Promise<Omit<N
         const sent = label.startsWith("text") ? randomText(size) : randomPayload(size);
         peer.ws.send(sent);
         const received = await peer.next().catch(() => undefined);
-        if (received === undefined) return { extensions: peer.ws.extensions, greeting, results, unanswered: label, errors: peer.errors, close: await peer.closed };
+        if (received === undefined) {
+          return { extensions: peer.ws.extensions, greeting, results, unanswered: label, errors: peer.errors, close: await peer.closed };
+        }
         results.push(describeEcho(label, sent, received));
       }
       peer.ws.close(1000, "done");
