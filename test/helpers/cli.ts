@@ -103,3 +103,31 @@ export function runProgram(script: string, args: string[]): Promise<{ code: numb
     throw error;
   });
 }
+
+/**
+ * Runs `executable args` to completion (a test peer, or a program under another runtime) and
+ * parses the JSON it prints; fails with its stderr when it exits with another status than 0,
+ * and kills it after `timeoutMs`.
+ */
+export function runForJson(
+  executable: string,
+  args: readonly string[],
+  options: { what: string; timeoutMs: number; env?: Readonly<Record<string, string>> },
+): Promise<unknown> {
+  const child = spawn(executable, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const finished = new Promise<unknown>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code !== 0) reject(new Error(`${options.what} exited with ${code}:\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+  return withTimeout(finished, options.timeoutMs, options.what).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+}

@@ -1,11 +1,11 @@
 // Node's built-in WebSocket (undici's, global since Node 22) as a test peer. It runs in a child
 // process of the same Node binary (test/peers/node-websocket-client.ts), so the tests run on every
 // Node line: on Node 20 the child gets --experimental-websocket, the flag that enables it there.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { NodeWebSocketReport } from "../peers/node-websocket-client.js";
+import { runForJson } from "./cli.js";
 import { requirePeer, type Peer } from "./peers.js";
-import { withTimeout } from "./wait.js";
 
 export type { NodeWebSocketClose, NodeWebSocketEcho, NodeWebSocketReport } from "../peers/node-websocket-client.js";
 
@@ -28,24 +28,7 @@ export function nodeWebSocketPeer(): Peer {
 export const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
 
 /** Runs one scenario in a child Node with its global WebSocket; fails with the child's stderr. */
-export function runNodeWebSocket(args: string[], timeoutMs = 30_000): Promise<NodeWebSocketReport> {
-  const child = spawn(process.execPath, [...NODE_WEBSOCKET_FLAGS, "--no-warnings", "--import", "tsx", SCRIPT, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const what = `node-websocket-client.ts ${args[0] ?? ""}`;
-  const finished = new Promise<NodeWebSocketReport>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => {
-      if (code !== 0) reject(new Error(`${what} exited with ${code}:\n${stderr}`));
-      else resolve(JSON.parse(stdout) as NodeWebSocketReport);
-    });
-  });
-  return withTimeout(finished, timeoutMs, what).catch((error: unknown) => {
-    child.kill("SIGKILL");
-    throw error;
-  });
+export async function runNodeWebSocket(args: string[], timeoutMs = 30_000): Promise<NodeWebSocketReport> {
+  const childArgs = [...NODE_WEBSOCKET_FLAGS, "--no-warnings", "--import", "tsx", SCRIPT, ...args];
+  return (await runForJson(process.execPath, childArgs, { what: `node-websocket-client.ts ${args[0] ?? ""}`, timeoutMs })) as NodeWebSocketReport;
 }

@@ -4,11 +4,10 @@
 // against a hawser echo server in Node. What does not work under a runtime is listed in the
 // README's "Other runtimes" section.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { connect, WebSocketOpcode } from "../../src/index.js";
-import { assertBuilt, CLI, ROOT, startProgram } from "../helpers/cli.js";
+import { assertBuilt, CLI, runForJson, startProgram } from "../helpers/cli.js";
 import { startEchoServer, type EchoServer } from "../helpers/echo-server.js";
 import { BUN, DENO, type Runtime } from "../helpers/runtimes.js";
 import { withTimeout } from "../helpers/wait.js";
@@ -17,25 +16,10 @@ const CLIENT_PROGRAM = fileURLToPath(new URL("./client-program.mjs", import.meta
 
 /** Runs `script` under the runtime and parses the JSON it prints; fails with its stderr. */
 function runUnder(runtime: Runtime, script: string, args: string[]): Promise<unknown> {
-  const child = spawn(runtime.executable, [...runtime.runArgs, script, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...runtime.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const finished = new Promise<unknown>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => {
-      if (code !== 0) reject(new Error(`${runtime.name} ${script} exited with ${code}:\n${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
-  return withTimeout(finished, 60_000, `${runtime.name} running ${script}`).catch((error: unknown) => {
-    child.kill("SIGKILL");
-    throw error;
+  return runForJson(runtime.executable, [...runtime.runArgs, script, ...args], {
+    what: `${runtime.name} running ${script}`,
+    timeoutMs: 60_000,
+    env: runtime.env,
   });
 }
 
