@@ -60,7 +60,9 @@ export async function startProgram(script: string, args: string[], nodeArgs: str
       child.stderr!.on("data", onData);
       void exited.then((code) => reject(new Error(`${script} exited (${code}) before listening:\n${output}`)));
     }),
-    15_000,
+    // Generous: a program that starts several processes under tsx (the cluster example) can
+    // take over 15 s on a loaded 2-core machine, and only a hang should fail here.
+    60_000,
     `${script} to start listening`,
   ).catch((error: unknown) => {
     child.kill("SIGKILL");

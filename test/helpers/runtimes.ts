@@ -24,7 +24,10 @@ function runtime(name: string, executable: string, versionArgs: string[], runArg
     runArgs,
     env,
     peer: requirePeer(name, () => existsSync(executable) && versionOf() !== "", installHint),
-    version: () => `${name} ${versionOf().split("\n")[0]}`,
+    version: () => {
+      const first = versionOf().split("\n")[0] ?? "";
+      return first.toLowerCase().startsWith(name.toLowerCase()) ? first : `${name} ${first}`;
+    },
   };
 }
 
