@@ -1,7 +1,8 @@
-// `npm run bench:client`: hawser's client (`connect()` from dist/index.js) as the load, beside
-// ws's client, against one fixed server: hawser's plain echo (`hawser autobahn --no-deflate`,
-// no greeting) pinned to CPU 0. The client runs in bench/node-loadgen.mjs pinned to CPU 1,
-// permessage-deflate off on both. Clients are interleaved within each round (the first one
+// `npm run bench:client`: hawser's client (`connect()` from dist/index.js) and hawser/ws's client
+// (node-loadgen.mjs's code for ws's client, with only the import changed) as the load, beside
+// ws's client, against one fixed server: hawser's plain echo (`hawser autobahn --no-deflate`, no
+// greeting) pinned to CPU 0. The client runs in bench/node-loadgen.mjs pinned to CPU 1,
+// permessage-deflate off on all. Clients are interleaved within each round (the first one
 // rotates) and rounds repeat; cells are medians. See bench/README.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -17,7 +18,13 @@ const SERVER: ServerCommand = {
   file: process.execPath,
   args: [path.join(root, "dist", "cli.js"), "autobahn", "--no-deflate", "--host", "127.0.0.1"],
 };
-const CLIENTS = ["hawser", "ws"] as const;
+const CLIENTS = ["hawser", "hawser-ws", "ws"] as const;
+/** The ratios the report shows: each of hawser's clients against ws's, and the ws face against hawser's own. */
+const RATIOS: ReadonlyArray<readonly [Client, Client]> = [
+  ["hawser", "ws"],
+  ["hawser-ws", "ws"],
+  ["hawser-ws", "hawser"],
+];
 type Client = (typeof CLIENTS)[number];
 
 interface Load {
@@ -139,7 +146,7 @@ function report(records: readonly Record_[], date: string, totalS: number): stri
     `${rounds} round(s), ${warmupS} s warmup + ${durationS} s measured per run; node ${process.version}; ` +
       `${os.cpus()[0]?.model ?? "unknown CPU"} x${os.availableParallelism()}; ` +
       (canPin ? "server on CPU 0, client on CPU 1." : "NOT pinned."),
-    "Server: `hawser autobahn --no-deflate` (plain echo) for both clients; clients with permessage-deflate off, every echo checked.",
+    "Server: `hawser autobahn --no-deflate` (plain echo) for every client; clients with permessage-deflate off, every echo checked.",
     "",
     "Cells: median (min–max) over rounds.",
     "",
@@ -155,22 +162,24 @@ function report(records: readonly Record_[], date: string, totalS: number): stri
       lines.push(`| ${load.id} | ${client} | ${cells.join(" | ")} |`);
     }
   }
-  lines.push("", "| load | hawser / ws msg/s ↑ | hawser / ws client CPU per msg ↓ |", "|---|---|---|");
+  lines.push("", "| load | ratio | msg/s ↑ | client CPU per msg ↓ |", "|---|---|---|---|");
   for (const load of LOADS) {
-    const r = (k: Key): string => {
-      const a = summaryOf(records, load.id, "hawser", k);
-      const b = summaryOf(records, load.id, "ws", k);
-      return a && b && b.median > 0 ? `${(a.median / b.median).toFixed(2)}×` : "–";
-    };
-    lines.push(`| ${load.id} | ${r("msgsPerSec")} | ${r("clientMsPer1k")} |`);
+    for (const [a, b] of RATIOS) {
+      const r = (k: Key): string => {
+        const top = summaryOf(records, load.id, a, k);
+        const base = summaryOf(records, load.id, b, k);
+        return top && base && base.median > 0 ? `${(top.median / base.median).toFixed(2)}×` : "–";
+      };
+      lines.push(`| ${load.id} | ${a} / ${b} | ${r("msgsPerSec")} | ${r("clientMsPer1k")} |`);
+    }
   }
   const otherMax = Math.max(0, ...records.map((r) => figures(r.run)?.otherCpu ?? 0));
   lines.push(
     "",
     "- msg/s: echoes completed per second; MB/s: payload, one direction, 10^6 B.",
     "- client CPU ms / 1k msgs: the client process's CPU (process.cpuUsage) per 1,000 echoed messages: sending, " +
-      "masking, parsing, checking the echo. hawser hands text over as a string (ontextmessage), ws as a Buffer: " +
-      "each client is used the way its API delivers.",
+      "masking, parsing, checking the echo. hawser hands text over as a string (ontextmessage), ws and hawser/ws " +
+      "as a Buffer (on('message')): each client is used the way its API delivers.",
     "- client CPU near 1.0: the client set the pace; server CPU near 1.0: the server did, and msg/s then says " +
       "little about the clients: compare client CPU per message.",
     `- other CPU: highest unrelated load on the machine during a run: ${otherMax.toFixed(2)} cores` +

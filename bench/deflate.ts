@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { rotate, runNodeLoadgen, type NodeRun, type ServerCommand } from "./lib/node-loadgen.js";
+import { BENCH_CLI_LIMITS } from "./lib/limits.js";
 import { canPin, killRunning } from "./lib/proc.js";
 import { formatNumber, formatSummary, summarize, type Summary } from "./lib/stats.js";
 import { parseRoundOptions } from "./lib/round-options.js";
@@ -26,9 +27,9 @@ const hawserCli = path.join(root, "dist", "cli.js");
 const wsEcho = path.join(root, "bench", "servers", "ws-echo.mjs");
 // `hawser echo` is the seed's example: it greets with "hello" and " world!" before echoing.
 const SERVERS: Server[] = [
-  { name: "hawser-deflate", deflate: true, greeting: 2, command: { file: node, args: [hawserCli, "echo", "--host", "127.0.0.1"] } },
+  { name: "hawser-deflate", deflate: true, greeting: 2, command: { file: node, args: [hawserCli, "echo", "--host", "127.0.0.1", ...BENCH_CLI_LIMITS] } },
   { name: "ws-deflate", deflate: true, greeting: 0, command: { file: node, args: [wsEcho, "--deflate"] } },
-  { name: "hawser-plain", deflate: false, greeting: 2, command: { file: node, args: [hawserCli, "echo", "--no-deflate", "--host", "127.0.0.1"] } },
+  { name: "hawser-plain", deflate: false, greeting: 2, command: { file: node, args: [hawserCli, "echo", "--no-deflate", "--host", "127.0.0.1", ...BENCH_CLI_LIMITS] } },
   { name: "ws-plain", deflate: false, greeting: 0, command: { file: node, args: [wsEcho] } },
 ];
 

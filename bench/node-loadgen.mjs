@@ -2,7 +2,7 @@
 // permessage-deflate (it has no zlib), and measure a WebSocket *client* library as the load.
 // Used by bench/deflate.ts and bench/client.ts; run pinned to its own CPU by them.
 //
-//   node bench/node-loadgen.mjs --port N --client ws|hawser [--deflate] --connections K
+//   node bench/node-loadgen.mjs --port N --client ws|hawser|hawser-ws [--deflate] --connections K
 //     --inflight M --size BYTES [--opcode text|binary] [--greeting G] [--warmup S]
 //     [--duration S] [--server-pid PID]
 //
@@ -150,8 +150,9 @@ function makeLane(id, send) {
   return lane;
 }
 
-async function openWs(id) {
-  const { WebSocket } = await import("ws");
+/** A client on ws's API: `ws` itself, or hawser's drop-in for it (`hawser/ws`), with the same code. */
+async function openWs(id, specifier = "ws") {
+  const { WebSocket } = await import(specifier);
   return new Promise((resolve) => {
     const ws = new WebSocket(URL_, { perMessageDeflate: values.deflate });
     const lane = makeLane(id, BINARY ? (i) => ws.send(poolBuf[i]) : (i) => ws.send(poolText[i]));
@@ -203,9 +204,10 @@ function onGreeted() {
   if (++greeted === CONNECTIONS) onAllGreeted();
 }
 
-const open = values.client === "hawser" ? openHawser : values.client === "ws" ? openWs : undefined;
+const CLIENTS = { ws: (id) => openWs(id, "ws"), "hawser-ws": (id) => openWs(id, "hawser/ws"), hawser: openHawser };
+const open = Object.hasOwn(CLIENTS, values.client) ? CLIENTS[values.client] : undefined;
 if (!open) {
-  console.error(`--client must be ws or hawser, not ${values.client}`);
+  console.error(`--client must be one of ${Object.keys(CLIENTS).join(", ")}, not ${values.client}`);
   process.exit(2);
 }
 

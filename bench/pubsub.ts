@@ -6,13 +6,19 @@
 //    with 1,000 and 10,000 subscribers. The C load generator (bench/bin/loadgen, broadcast mode)
 //    holds the subscribers; its connection 0 also sends, the server publishes each message to
 //    the topic, and a message counts once every subscriber has it (--inflight in flight).
-// 2. Two hawser processes through Redis (the RedisAdapter): half the subscribers on process A
-//    (the load generator, as above) and half on process B (bench/pubsub-subscribers.ts, which
-//    only counts and checks sequence numbers); publishes enter at A and reach B through Redis.
+// 2. Two hawser processes through Redis, with each adapter: RedisAdapter (pub/sub, fire and
+//    forget) and RedisStreamsAdapter (ordered, durable). Half the subscribers on process A (the
+//    load generator, as above) and half on process B (bench/pubsub-subscribers.ts, which only
+//    counts and checks sequence numbers); publishes enter at A and reach B through Redis. After
+//    each such run, with the subscribers gone, bench/pubsub-latency.ts times single messages
+//    from A to B (and back to the publisher on A) at a steady 500 per second: the latency the
+//    adapter adds, without fan-out or queueing.
 //
-// Reported per run: deliveries/s, and deliveries per CPU-second of the server process(es),
-// which stays meaningful when other work shares the machine (see bench/lib/noise.ts).
-import { spawn } from "node:child_process";
+// Reported per run: deliveries/s, deliveries per CPU-second of the server process(es) and its
+// inverse, server CPU per delivery (meaningful when other work shares the machine, see
+// bench/lib/noise.ts), the load generator's p50/p99 (send to the last of A's subscribers,
+// with --inflight queued), and the probe's p50/p99.
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -54,7 +60,10 @@ interface Sample {
   deliveriesPerS: number;
   /** Deliveries per CPU-second of the server process(es). */
   perServerCpuS: number;
+  latP50Us: number;
   latP99Us: number;
+  /** The probe's A-to-B latency (two-process rows only). */
+  probe?: { p50Us: number; p99Us: number; localP50Us: number; localP99Us: number };
   otherCores: number;
   note: string;
 }
@@ -96,6 +105,7 @@ function sampleFrom(result: LoadgenResult, serverS: number, otherCores: number, 
   return {
     deliveriesPerS: total,
     perServerCpuS: serverS > 0 ? (total * window) / serverS : 0,
+    latP50Us: result.lat_p50_us,
     latP99Us: result.lat_p99_us,
     otherCores,
     note: [resultProblem(result), note].filter(Boolean).join("; "),
@@ -130,10 +140,10 @@ function connectAllowance(subscribers: number): number {
 }
 
 /** Two hawser processes on one Redis: half the subscribers on each. */
-async function throughRedis(subscribers: number): Promise<Sample> {
+async function throughRedis(subscribers: number, adapter: "pubsub" | "streams"): Promise<Sample> {
   const prefix = `hawser-bench-${process.pid}-${Date.now()}:`;
   const [portA, portB] = [await freePort(), await freePort()];
-  const redisArgs = ["--redis", values.redis, "--prefix", prefix];
+  const redisArgs = ["--redis", values.redis, "--prefix", prefix, ...(adapter === "streams" ? ["--streams"] : [])];
   // A shares CPU 0 with nothing; B gets CPU 1 with the clients (a 2-core machine has no more).
   const a = await startServer("hawser", portA, redisArgs, SERVER_CPU);
   const b = await startServer("hawser", portB, redisArgs, CLIENT_CPU);
@@ -166,11 +176,47 @@ async function throughRedis(subscribers: number): Promise<Sample> {
     const lag = localPerS > 0 ? remotePerS / localPerS : 0;
     const note = `A ${fmt(localPerS)}/s + B ${fmt(remotePerS)}/s; B at ${(lag * 100).toFixed(0)}% of A's rate` +
       (remote.sequenceErrors > 0 ? `; ${remote.sequenceErrors} SEQUENCE ERRORS at B` : "");
-    return sampleFrom(result, serverS, otherCpu(before, snapshot(a.child.pid), result.gen_cpu * duration), remotePerS, note);
+    const sample = sampleFrom(result, serverS, otherCpu(before, snapshot(a.child.pid), result.gen_cpu * duration), remotePerS, note);
+    // The probe runs alone: the load generator is done, and B's passive subscribers leave first.
+    const counterExited = new Promise((resolve) => counter.once("exit", resolve));
+    counter.stdin!.end();
+    await counterExited;
+    sample.probe = latencyProbe(portA, portB);
+    return sample;
   } finally {
     counter.stdin!.end();
     await Promise.all([stop(a), stop(b)]);
+    if (adapter === "streams") deleteStream(`${prefix}{bench}`);
   }
+}
+
+/** Times single messages from A to B (and to the publisher on A) at a steady rate. */
+function latencyProbe(portA: number, portB: number): Sample["probe"] {
+  const count = values.quick ? 300 : 1000;
+  const run = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "bench/pubsub-latency.ts", "--a-port", String(portA), "--b-port", String(portB), "--count", String(count), "--rate", "500"],
+    { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
+  );
+  const line = run.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    const probe = JSON.parse(line) as { remote: { p50Us: number; p99Us: number }; local: { p50Us: number; p99Us: number }; received: number };
+    if (probe.received < count) console.log(`  (latency probe: ${probe.received} of ${count} messages arrived)`);
+    return { p50Us: probe.remote.p50Us, p99Us: probe.remote.p99Us, localP50Us: probe.local.p50Us, localP99Us: probe.local.p99Us };
+  } catch {
+    console.log(`  (latency probe failed: ${run.stderr.trim().split("\n").at(-1) ?? run.status})`);
+    return undefined;
+  }
+}
+
+/** The streams run leaves one stream behind in the shared Redis: delete it. */
+function deleteStream(key: string): void {
+  const { hostname, port } = new URL(values.redis);
+  spawnSync("redis-cli", ["-h", hostname, "-p", port || "6379", "DEL", key], { timeout: 5000 });
+}
+
+function ms(us: number): string {
+  return (us / 1000).toFixed(us < 10_000 ? 2 : 1);
 }
 
 function fmt(n: number): string {
@@ -209,7 +255,10 @@ async function main(): Promise<void> {
       [`hawser, 1 process, ${subscribers} subscribers`, () => singleProcess("hawser", subscribers)],
       [`bun, 1 process, ${subscribers} subscribers`, () => singleProcess("bun", subscribers)],
     ];
-    if (useRedis) kinds.push([`hawser, 2 processes via Redis, ${subscribers} subscribers`, () => throughRedis(subscribers)]);
+    if (useRedis) {
+      kinds.push([`hawser, 2 processes via Redis pub/sub, ${subscribers} subscribers`, () => throughRedis(subscribers, "pubsub")]);
+      kinds.push([`hawser, 2 processes via Redis Streams, ${subscribers} subscribers`, () => throughRedis(subscribers, "streams")]);
+    }
     // Interleave the servers run by run, so a burst of outside load hits all of them alike.
     for (let run = 0; run < runs; run++) {
       for (const [label, measure] of kinds) {
@@ -219,21 +268,30 @@ async function main(): Promise<void> {
         byLabel.set(label, list);
         console.log(
           `  ${label}: ${fmt(sample.deliveriesPerS)} deliveries/s, ${fmt(sample.perServerCpuS)} per server CPU-s, ` +
-            `p99 ${(sample.latP99Us / 1000).toFixed(1)} ms, other load ${sample.otherCores.toFixed(2)} cores${sample.note ? ` (${sample.note})` : ""}`,
+            `p50/p99 ${ms(sample.latP50Us)}/${ms(sample.latP99Us)} ms` +
+            (sample.probe ? `, A→B ${ms(sample.probe.p50Us)}/${ms(sample.probe.p99Us)} ms, A→A ${ms(sample.probe.localP50Us)}/${ms(sample.probe.localP99Us)} ms` : "") +
+            `, other load ${sample.otherCores.toFixed(2)} cores${sample.note ? ` (${sample.note})` : ""}`,
         );
       }
     }
     for (const [label, samples] of byLabel) rows.push({ label, samples });
   }
   if (!useRedis) console.log(`(no Redis at ${values.redis}: the two-process rows are left out)`);
-  console.log("\n| setup | deliveries/s (median) | per server CPU-second (median) | p99 latency |");
-  console.log("|---|---:|---:|---:|");
+  console.log(
+    "\n| setup | deliveries/s | per server CPU-second | server CPU per delivery | p50 / p99 under load | A→B p50 / p99 at 500/s | A→A p50 / p99 at 500/s |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const { label, samples } of rows) {
+    const perCpu = median(samples.map((s) => s.perServerCpuS));
+    const probes = samples.flatMap((s) => (s.probe ? [s.probe] : []));
+    const probe = (pick: (p: NonNullable<Sample["probe"]>) => number): string => (probes.length > 0 ? ms(median(probes.map(pick))) : "–");
     console.log(
-      `| ${label} | ${fmt(median(samples.map((s) => s.deliveriesPerS)))} | ${fmt(median(samples.map((s) => s.perServerCpuS)))} | ` +
-        `${(median(samples.map((s) => s.latP99Us)) / 1000).toFixed(0)} ms |`,
+      `| ${label} | ${fmt(median(samples.map((s) => s.deliveriesPerS)))} | ${fmt(perCpu)} | ${perCpu > 0 ? (1e6 / perCpu).toFixed(2) : "–"} µs | ` +
+        `${ms(median(samples.map((s) => s.latP50Us)))} / ${ms(median(samples.map((s) => s.latP99Us)))} ms | ` +
+        `${probe((p) => p.p50Us)} / ${probe((p) => p.p99Us)} ms | ${probe((p) => p.localP50Us)} / ${probe((p) => p.localP99Us)} ms |`,
     );
   }
+  console.log("(medians of the runs; latency under load: send to the last of A's subscribers with --inflight queued)");
 }
 
 process.once("SIGINT", () => {

@@ -31,4 +31,5 @@ async function websocketEcho(cgi: Cgi): Promise<void> {
   }
 }
 
-await genericMain(websocketEcho);
+// hawser refuses other sites' pages by default; this lets the seed's origin through to the handler.
+await genericMain(websocketEcho, { allowedOrigins: ["http://arsdnet.net"] });

@@ -1,5 +1,5 @@
-// Writes docs/api.md: every public name of "hawser" (src/index.ts) and "hawser/web"
-// (src/web.ts), each with its signature and the first sentence of its TSDoc comment, read
+// Writes docs/api.md: every public name of "hawser" (src/index.ts), "hawser/web" (src/web.ts)
+// and "hawser/ws" (src/ws/index.ts), each with its signature and the first sentence of its TSDoc comment, read
 // with the TypeScript compiler. Run: npx tsx scripts/api-docs.ts   (--check: fail if stale)
 // test/ecosystem/api-docs.test.ts runs --check, so the page cannot drift from the code.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +11,7 @@ export const API_DOC = `${ROOT}docs/api.md`;
 const ENTRY_POINTS = [
   { module: "hawser", file: "src/index.ts" },
   { module: "hawser/web", file: "src/web.ts" },
+  { module: "hawser/ws", file: "src/ws/index.ts" },
 ];
 
 const FORMAT = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope;
@@ -42,6 +43,8 @@ export function renderApiDocs(): string {
 function renderSymbol(checker: ts.TypeChecker, exported: ts.Symbol): string {
   const name = exported.getName();
   const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+  // A default export that is also exported by name is described once, under its name.
+  if (name === "default" && symbol.getName() !== "default") return `### default\n\nThe default export: \`${symbol.getName()}\`, below.\n`;
   const declaration = symbol.declarations?.[0];
   if (!declaration) return `### ${name}\n`;
   const doc = summary(ts.displayPartsToString(symbol.getDocumentationComment(checker)));
@@ -131,6 +134,8 @@ function isPublic(member: ts.ClassElement): boolean {
   if (ts.getJSDocTags(member).some((tag) => tag.tagName.text === "internal")) return false;
   if (ts.isClassStaticBlockDeclaration(member) || ts.isSemicolonClassElement(member) || ts.isIndexSignatureDeclaration(member)) return false;
   if (member.name && ts.isPrivateIdentifier(member.name)) return false;
+  // The implementation of an overloaded method or constructor is not callable as written.
+  if ((ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member)) && member.body && hasOverloads(member)) return false;
   const flags = ts.getCombinedModifierFlags(member as ts.Declaration);
   if (flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) return false;
   // A setter beside its getter would be listed twice.
@@ -142,6 +147,15 @@ function isPublic(member: ts.ClassElement): boolean {
     if (getter) return false;
   }
   return true;
+}
+
+function hasOverloads(member: ts.MethodDeclaration | ts.ConstructorDeclaration): boolean {
+  const owner = member.parent;
+  if (!ts.isClassLike(owner)) return false;
+  const name = member.name?.getText();
+  return owner.members.some(
+    (other) => other !== member && other.kind === member.kind && (other as ts.MethodDeclaration).name?.getText() === name && !(other as ts.MethodDeclaration).body,
+  );
 }
 
 /** The first sentence (or line) of a doc comment, on one line. */

@@ -14,24 +14,37 @@ export {
   DEFAULT_MAX_PUBLISH_BUFFER_BYTES,
   SLOW_SUBSCRIBER_REASON,
   type PubSubOptions,
-  type PubSubMessage,
   type TopicListener,
 } from "./server/pubsub.js";
 export {
   MemoryAdapter,
   MemoryBus,
   PubSubAdapterEvents,
+  PublishRefusedError,
+  DEFAULT_HISTORY_LIMITS,
+  type HistoryLimits,
+  type MemoryBusOptions,
+  type OrderedPubSubAdapter,
   type PubSubAdapter,
   type PubSubAdapterEvent,
   type RemoteDelivery,
+  type TopicHistory,
+  type TopicMessage,
 } from "./server/pubsub-adapter.js";
-export type { PublishOptions } from "./websocket/topics.js";
+export type { PublishOptions, PubSubMessage, SubscribeOptions, Subscription } from "./websocket/topics.js";
 export type { SendOptions } from "./websocket/message-data.js";
 export { setZlibConcurrency } from "./extensions/zlib-limiter.js";
 export type { PerMessageDeflateOptions } from "./extensions/deflate-negotiation.js";
 export { ClientWebSocket } from "./client/client-websocket.js";
 export { connect } from "./client/connect.js";
-export { DEFAULT_CLIENT_CONFIG, type ClientConfig, type ClientConfig as Config } from "./client/config.js";
+export { DEFAULT_CLIENT_CONFIG, type ClientConfig, type ClientConfig as Config, type ConnectConfig } from "./client/config.js";
+export {
+  DEFAULT_RECONNECT,
+  type ReconnectOptions,
+  type ReconnectingEvent,
+  type ReconnectedEvent,
+  type UnsentMessage,
+} from "./client/reconnect.js";
 export { WebSocketHandshakeError } from "./client/errors.js";
 export { connectHttp2, type Http2ConnectOptions } from "./client/http2.js";
 export { genericMain, parseListenArguments, type ListenAddress } from "./server/main.js";
@@ -42,3 +55,11 @@ export {
   type ServerOptions,
   type SocketOptions,
 } from "./server/options.js";
+export {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_MESSAGE_RATE_LIMIT,
+  type SecurityOptions,
+} from "./server/security-options.js";
+export type { AllowedOrigins, OriginCheck, OriginRequest } from "./server/origin-policy.js";
+export type { TrustProxy } from "./server/forwarded.js";
+export type { RateLimit } from "./protocol/rate-budget.js";

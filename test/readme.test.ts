@@ -24,6 +24,9 @@ const RUN_BY: Record<string, { test: string; loads: string }> = {
   "examples/mount-handler.ts": { test: "test/ecosystem/mounting.test.ts", loads: "examples/mount-http.js" },
   "examples/mount-http.ts": { test: "test/ecosystem/mounting.test.ts", loads: "examples/mount-http.js" },
   "examples/cluster-chat.ts": { test: "test/pubsub/cluster-example.test.ts", loads: "cluster-chat" },
+  "examples/socket-io.ts": { test: "test/ws-dependents/socket-io-example.test.ts", loads: "examples/socket-io.js" },
+  "examples/resume.ts": { test: "test/pubsub/resume-example.test.ts", loads: "examples/resume.ts" },
+  "examples/resume-client.ts": { test: "test/pubsub/resume-example.test.ts", loads: "examples/resume-client.ts" },
 };
 
 test("every marked README block is a contiguous excerpt of its example file", () => {

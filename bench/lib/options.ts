@@ -18,7 +18,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [options]
-  --quick               one short round (under a minute), for CI: exit 1 on any failure
+  --quick               one short round (about a minute), for CI: exit 1 on any failure
   --servers LIST        comma-separated subset of ${SERVER_NAMES.join(",")}
   --scenarios LIST      comma-separated subset of ${SCENARIO_IDS.join(",")}
   --rounds N            full rounds, servers interleaved in each (default 3, quick 1)

@@ -36,11 +36,21 @@ export interface Meta {
   totalS?: number;
 }
 
+/** The ratios the table shows, numerator first: hawser against the others, and hawser's ws face against hawser and ws. */
+export const RATIOS: ReadonlyArray<readonly [ServerName, ServerName]> = [
+  ["hawser", "ws"],
+  ["hawser", "bun"],
+  ["hawser", "raw"],
+  ["hawser-ws", "hawser"],
+  ["hawser-ws", "ws"],
+];
+
 export interface Row {
   scenario: Scenario;
   metric: Metric;
   values: Partial<Record<ServerName, Summary>>;
-  ratios: Partial<Record<Exclude<ServerName, "hawser">, number>>;
+  /** Keyed "a/b" (see RATIOS): median of a divided by median of b. */
+  ratios: Record<string, number>;
   /** Highest generator CPU share seen in this scenario's runs (1.0 = generator saturated). */
   genCpuMax?: number;
   /** Most unrelated CPU load seen during this scenario's runs. */
@@ -69,10 +79,10 @@ export function buildRows(scenarios: readonly Scenario[], servers: readonly Serv
         if (s) values[server] = s;
       }
       const ratios: Row["ratios"] = {};
-      const hawser = values.hawser;
-      for (const other of ["ws", "bun", "raw"] as const) {
-        const base = values[other];
-        if (hawser && base && base.median > 0) ratios[other] = hawser.median / base.median;
+      for (const [a, b] of RATIOS) {
+        const top = values[a];
+        const base = values[b];
+        if (top && base && base.median > 0) ratios[`${a}/${b}`] = top.median / base.median;
       }
       const row: Row = { scenario, metric, values, ratios };
       if (cpu.length) row.genCpuMax = Math.max(...cpu);
@@ -86,8 +96,8 @@ export function buildRows(scenarios: readonly Scenario[], servers: readonly Serv
 
 export function markdown(meta: Meta, rows: readonly Row[], runs: readonly RunRecord[]): string {
   const servers = meta.servers;
-  const others = (["ws", "bun", "raw"] as const).filter((s) => servers.includes("hawser") && servers.includes(s));
-  const head = ["scenario", "metric", ...servers, ...others.map((o) => `hawser/${o}`), "gen CPU", "other CPU"];
+  const ratios = RATIOS.filter(([a, b]) => servers.includes(a) && servers.includes(b)).map(([a, b]) => `${a}/${b}`);
+  const head = ["scenario", "metric", ...servers, ...ratios, "gen CPU", "other CPU"];
   const lines = [
     `# hawser benchmark, ${meta.date}`,
     "",
@@ -106,8 +116,8 @@ export function markdown(meta: Meta, rows: readonly Row[], runs: readonly RunRec
       `(${row.scenario.id}) ${row.scenario.title}`,
       `${row.metric.label} ${arrow}`,
       ...servers.map((s) => formatSummary(row.values[s])),
-      ...others.map((o) => {
-        const r = row.ratios[o];
+      ...ratios.map((name) => {
+        const r = row.ratios[name];
         return r === undefined ? "–" : `${r.toFixed(2)}×`;
       }),
       row.genCpuMax === undefined ? "–" : row.genCpuMax.toFixed(2),

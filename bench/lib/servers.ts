@@ -1,10 +1,12 @@
 // The servers under test and how to start each one for a scenario.
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { BENCH_CLI_LIMITS } from "./limits.js";
 import type { Scenario, ScenarioKind } from "./scenarios.js";
 
-export type ServerName = "hawser" | "ws" | "bun" | "raw";
-export const SERVER_NAMES: readonly ServerName[] = ["hawser", "ws", "bun", "raw"];
+export type ServerName = "hawser" | "hawser-ws" | "ws" | "bun" | "raw";
+export const SERVER_NAMES: readonly ServerName[] = ["hawser", "hawser-ws", "ws", "bun", "raw"];
 
 export interface Command {
   file: string;
@@ -42,9 +44,17 @@ export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
       command: (kind, p, deflate) =>
         kind === "broadcast"
           ? { file: node, args: ["--import", "tsx", script("hawser-broadcast.ts"), ...port(p), ...deflateFlag(deflate)] }
-          : { file: node, args: [hawserCli, "echo", ...(deflate ? [] : ["--no-deflate"]), ...port(p)] },
+          : { file: node, args: [hawserCli, "echo", ...(deflate ? [] : ["--no-deflate"]), ...BENCH_CLI_LIMITS, ...port(p)] },
       // `hawser echo` is the seed's example: it greets with "hello" and " world!" before echoing.
       loadgenArgs: (kind) => (kind === "broadcast" ? [] : ["--greeting", "2"]),
+    },
+    // The same ws-API server as ws's row, on hawser/ws (the built package, as a user imports it).
+    "hawser-ws": {
+      name: "hawser-ws",
+      unavailable: () => hawserWsMissing(root),
+      supports: () => true,
+      command: (_kind, p, deflate) => ({ file: node, args: [script("hawser-ws-echo.mjs"), ...port(p), ...deflateFlag(deflate)] }),
+      loadgenArgs: () => [],
     },
     ws: {
       name: "ws",
@@ -68,4 +78,14 @@ export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
       loadgenArgs: () => ["--raw"],
     },
   };
+}
+
+/** Why `import "hawser/ws"` would fail from this checkout, or undefined when it resolves. */
+function hawserWsMissing(root: string): string | undefined {
+  try {
+    createRequire(path.join(root, "package.json")).resolve("hawser/ws");
+    return undefined;
+  } catch {
+    return "hawser/ws does not resolve (not exported by package.json, or not built: run npm run build)";
+  }
 }

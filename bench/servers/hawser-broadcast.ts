@@ -4,6 +4,7 @@
 // Usage: node --import tsx bench/servers/hawser-broadcast.ts --port N [--host H] [--deflate]
 import { parseArgs } from "node:util";
 import { serve } from "../../src/index.js";
+import { BENCH_SERVER_LIMITS } from "../lib/limits.js";
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +72,7 @@ const server = await serve(
       sockets.delete(subscriber);
     }
   },
-  { port: Number(values.port), host: values.host, perMessageDeflate: values.deflate },
+  { port: Number(values.port), host: values.host, perMessageDeflate: values.deflate, ...BENCH_SERVER_LIMITS },
 );
 publisher = server as unknown as Publisher;
 

@@ -1,10 +1,11 @@
 // Pub/sub fan-out server on hawser for bench/pubsub.ts. Every WebSocket subscribes to one
 // topic; every message any of them sends goes out with server.publish, to all subscribers
 // (the sender included) on this process and, with --redis, on every process sharing the Redis.
-// Usage: node --import tsx bench/servers/hawser-pubsub.ts --port N [--host H] [--redis URL --prefix P]
+// With --streams the adapter is RedisStreamsAdapter (ordered, durable) instead of RedisAdapter.
+// Usage: node --import tsx bench/servers/hawser-pubsub.ts --port N [--host H] [--redis URL --prefix P [--streams]]
 import { parseArgs } from "node:util";
-import type { RedisAdapter } from "../../src/adapters/redis.js";
-import { serve } from "../../src/index.js";
+import { serve, type PubSubAdapter } from "../../src/index.js";
+import { BENCH_SERVER_LIMITS } from "../lib/limits.js";
 
 const { values } = parseArgs({
   options: {
@@ -12,15 +13,25 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     redis: { type: "string" },
     prefix: { type: "string", default: "hawser-bench:" },
+    streams: { type: "boolean", default: false },
   },
 });
 
 const TOPIC = "bench";
 // Loaded only with --redis: the adapter needs the `redis` package.
-let pubsubAdapter: RedisAdapter | undefined;
+let pubsubAdapter: PubSubAdapter | undefined;
+let ready: Promise<void> = Promise.resolve();
 if (values.redis) {
   const redis = await import("../../src/adapters/redis.js");
-  pubsubAdapter = new redis.RedisAdapter({ url: values.redis, channelPrefix: values.prefix });
+  if (values.streams) {
+    const adapter = new redis.RedisStreamsAdapter({ url: values.redis, keyPrefix: values.prefix });
+    ready = adapter.ready();
+    pubsubAdapter = adapter;
+  } else {
+    const adapter = new redis.RedisAdapter({ url: values.redis, channelPrefix: values.prefix });
+    ready = adapter.ready();
+    pubsubAdapter = adapter;
+  }
 }
 
 const server = await serve(
@@ -40,11 +51,13 @@ const server = await serve(
     host: values.host,
     perMessageDeflate: false,
     pingIntervalMs: 0,
+    ...BENCH_SERVER_LIMITS,
     ...(pubsubAdapter ? { pubsubAdapter } : {}),
   },
 );
-// With Redis, say ready only once publishes are relayed.
-if (pubsubAdapter) await pubsubAdapter.ready();
+// With Redis, say ready only once publishes are relayed, and the topic is read from the start.
+await ready;
+await server.pubsub.listen(TOPIC, () => undefined);
 
 console.log(JSON.stringify({ ready: true, server: "hawser-pubsub", port: server.port, redis: values.redis ?? null }));
 // Exit normally on SIGINT, so `node --cpu-prof` writes its profile.

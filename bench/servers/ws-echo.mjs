@@ -1,48 +1,11 @@
-// Echo (and broadcast) server on the `ws` npm package.
+// Echo (and broadcast) server on the `ws` npm package: ws-api-server.mjs on ws's WebSocketServer.
 // Usage: node bench/servers/ws-echo.mjs --port N [--host H] [--deflate]
-//   any path but /broadcast: echo every message with its opcode
-//   /broadcast: a message from any client goes to every /broadcast client, the sender included
 import { createRequire } from "node:module";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { WebSocketServer } from "ws";
+import { serverArguments, startWsApiServer } from "./ws-api-server.mjs";
 
-const { values } = parseArgs({
-  options: {
-    port: { type: "string", default: "9001" },
-    host: { type: "string", default: "127.0.0.1" },
-    deflate: { type: "boolean", default: false },
-  },
-});
-
-const wss = new WebSocketServer({
-  port: Number(values.port),
-  host: values.host,
-  perMessageDeflate: values.deflate,
-  maxPayload: 64 * 1024 * 1024, // above the 4 MiB of scenario (e) with room to spare
-  clientTracking: false, // the echo needs no client set; broadcast keeps its own
-});
-
-const subscribers = new Set();
-
-wss.on("connection", (ws, req) => {
-  ws.on("error", () => ws.terminate());
-  if (req.url === "/broadcast") {
-    subscribers.add(ws);
-    ws.on("close", () => subscribers.delete(ws));
-    ws.on("message", (data, isBinary) => {
-      for (const client of subscribers) {
-        if (client.readyState === client.OPEN) client.send(data, { binary: isBinary });
-      }
-    });
-    return;
-  }
-  ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
-});
-
-wss.on("listening", () => {
-  console.log(JSON.stringify({ ready: true, server: "ws", port: wss.address().port, ...nativeHelpers() }));
-});
+startWsApiServer(WebSocketServer, "ws", serverArguments(), nativeHelpers);
 
 // Proof that ws runs with its native helpers, read from ws's own modules (same require cache):
 // masking comes from bufferutil; UTF-8 checks from Node's buffer.isUtf8 (ws prefers it over
@@ -53,5 +16,5 @@ function nativeHelpers() {
   const bufferUtil = require(path.join(wsDir, "lib", "buffer-util.js"));
   const bufferutil = String(bufferUtil.unmask).includes("bufferUtil.unmask") ? "native" : "js-fallback";
   const utf8 = typeof require("node:buffer").isUtf8 === "function" ? "buffer.isUtf8" : "utf-8-validate or js";
-  return { bufferutil, utf8, deflate: values.deflate };
+  return { bufferutil, utf8 };
 }

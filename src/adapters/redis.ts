@@ -1,9 +1,14 @@
-// The Redis pub/sub adapter ("hawser/redis"): relays publishes between every hawser process
-// connected to the same Redis. Built on node-redis ("redis" on npm), an optional peer
-// dependency: only this module loads it.
+// "hawser/redis": the Redis adapters, built on node-redis ("redis" on npm), an optional peer
+// dependency that only these modules load. Here the pub/sub adapter, which relays publishes
+// (fire-and-forget) between every hawser process connected to the same Redis; the Redis
+// Streams adapter (durable, ordered topics) is in redis-streams.ts and exported from here too.
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { PubSubAdapterEvents, type PubSubAdapter, type RemoteDelivery } from "../server/pubsub-adapter.js";
+import { redactUrl } from "./streams-backend.js";
+import { loadRedis } from "./redis-load.js";
+
+export { RedisStreamsAdapter, type RedisStreamsAdapterOptions } from "./redis-streams.js";
 
 /** The few node-redis client members used here (node-redis 5 and later have them). */
 interface RedisConnection {
@@ -20,17 +25,6 @@ interface RedisConnection {
 type ChannelListener = (message: Buffer, channel: Buffer) => void;
 
 const redis = await loadRedis();
-
-async function loadRedis(): Promise<typeof import("redis")> {
-  try {
-    return await import("redis");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error("hawser/redis needs the Redis client from npm: run `npm install redis` (version 5 or later).", { cause: error });
-    }
-    throw error;
-  }
-}
 
 export interface RedisAdapterOptions {
   /** Where Redis is, e.g. "redis://127.0.0.1:6379" (the default) or "rediss://user:pass@host:6380/0". */
@@ -279,16 +273,5 @@ export class RedisAdapter extends PubSubAdapterEvents implements PubSubAdapter {
     }
     for (const resolve of this.upWaiters.splice(0)) resolve();
     this.emit("up");
-  }
-}
-
-/** The URL without its password, for log lines. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

@@ -1,6 +1,5 @@
 import type { Cgi } from "../server/cgi.js";
 import type { Handler } from "../server/handler.js";
-import { HttpError } from "../server/http-error.js";
 
 /** What a browser loading the endpoint is told (the seed's wording). */
 export const BROWSER_HINT =
@@ -8,12 +7,12 @@ export const BROWSER_HINT =
 
 /**
  * The seed's `websocketEcho`: greets with "hello" and " world!", then echoes every message
- * until the peer closes. The origin is checked only when `allowedOrigin` is given.
+ * until the peer closes. Which pages may connect is the server's `allowedOrigins` to decide
+ * (`hawser echo --origin URL`), before this handler runs.
  */
-export function echoHandler(allowedOrigin?: string): Handler {
+export function echoHandler(): Handler {
   return async (cgi: Cgi) => {
     if (cgi.websocketRequested()) {
-      if (allowedOrigin !== undefined && cgi.origin !== allowedOrigin) throw new HttpError(403, "bad origin");
       const websocket = cgi.acceptWebsocket();
 
       websocket.send("hello");

@@ -3,6 +3,7 @@ import { validateHeaderName, validateHeaderValue } from "node:http";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { isToken } from "../protocol/handshake.js";
 import { parseProxyUrl, type ProxyServer } from "./proxy.js";
+import type { ReconnectOptions } from "./reconnect.js";
 
 /**
  * How a client connects: the original's `Config` (field names kept; times in milliseconds,
@@ -98,6 +99,15 @@ export interface ClientConfig {
    * default settings, options tune the offer, false sends no offer.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+}
+
+/** `connect()`'s and `ClientWebSocket`'s config: `ClientConfig` plus the `reconnect` setting. */
+export interface ConnectConfig extends ClientConfig {
+  /**
+   * Reconnect after a drop, with exponential backoff and full jitter (see `ReconnectOptions`
+   * for the delays, the give-up limit and the bound on messages held meanwhile). Off by default.
+   */
+  reconnect?: boolean | ReconnectOptions;
 }
 
 export interface ResolvedClientConfig {

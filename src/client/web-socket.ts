@@ -73,7 +73,8 @@ export class WebSocket extends EventTarget {
     this.#url = record.href;
     this.#origin = record.origin;
     const { protocols: _ignored, ...rest } = config;
-    const inner = new ClientWebSocket(record, { ...rest, protocol: list, requireProtocol: true });
+    // A WHATWG WebSocket never reconnects (see docs/pubsub.md for how a page does it itself).
+    const inner = new ClientWebSocket(record, { ...rest, protocol: list, requireProtocol: true, reconnect: false });
     this.#inner = inner;
     inner.onopen = () => this.#opened();
     inner.onmessage = (event) => this.#received(event);

@@ -35,6 +35,10 @@ export class DeflateCodec implements MessageCodec {
     return this.deflate.compress(data, true);
   }
 
+  compressFragment(data: Buffer, fin: boolean): Promise<Buffer> {
+    return this.deflate.compress(data, fin);
+  }
+
   decompress(data: Buffer, maxBytes: number): Promise<Buffer> {
     return this.deflate.decompress(data, true, maxBytes).catch((error: unknown) => {
       // After close() the connection is gone; there is nobody to send a close code to.

@@ -178,6 +178,16 @@ function parseParams(ext: ExtensionOffer): ParsedParams | string {
   return out;
 }
 
+/**
+ * Why a permessage-deflate offer's parameters are invalid (unknown, repeated, or a bad value),
+ * or null when they are valid. RFC 7692 section 5 has a server decline such an offer; a server
+ * may refuse the handshake instead (the `ws` face does, as `ws` does).
+ */
+export function invalidOfferParams(offer: ExtensionOffer): string | null {
+  const parsed = parseParams(offer);
+  return typeof parsed === "string" ? parsed : null;
+}
+
 function buildHeader(p: {
   serverNoContextTakeover: boolean;
   clientNoContextTakeover: boolean;

@@ -16,7 +16,8 @@
 //   inflating a small message, about 60 against 7 microseconds of CPU on one core.
 //   That needs no zlib stream kept between messages: the inflater of each message
 //   is primed with the last window of inflated output (RFC 7692 section 7.2.2's
-//   LZ77 window), which is the only state context takeover carries over.
+//   LZ77 window), which is the only state context takeover carries over (how it is primed
+//   depends on the runtime's node:zlib: see window-priming.ts).
 
 import zlib from "node:zlib";
 import {
@@ -28,6 +29,7 @@ import {
 import { defaultZlibLimiter, type ZlibLimiter } from "./zlib-limiter.js";
 import { SlidingWindow } from "./sliding-window.js";
 import { DeflateClosedError, DeflateError, ZlibChannel } from "./zlib-channel.js";
+import { runtimeWindowPriming, storedBlock, type WindowPriming } from "./window-priming.js";
 
 export { DeflateClosedError, DeflateError } from "./zlib-channel.js";
 
@@ -76,14 +78,19 @@ export class PerMessageDeflate {
   #finalBlocks = 0;
   #closed = false;
 
+  readonly #priming: WindowPriming;
+
   constructor(
     params: RoleDeflateParams,
     options: PerMessageDeflateOptions | ResolvedDeflateOptions = {},
     limiter: ZlibLimiter = defaultZlibLimiter,
+    /** How inflaters get the window; the runtime's way by default (tests force the other). */
+    priming: WindowPriming = runtimeWindowPriming(),
   ) {
     this.#params = params;
     this.#options = resolveDeflateOptions(options);
     this.#limiter = limiter;
+    this.#priming = priming;
   }
 
   /** Messages shorter than this are better sent uncompressed (option thresholdBytes). */
@@ -132,8 +139,12 @@ export class PerMessageDeflate {
     if (this.#closed || this.#decompressPending > 0 || this.#messageBytes !== 0 || this.#inflater) return undefined;
     if (data.length > SYNC_INFLATE_MAX_INPUT) return undefined;
     if (this.#decompressError) throw this.#decompressError;
+    const window = this.#window?.bytes;
+    const primer = window && this.#priming === "stored-block" ? storedBlock(window) : undefined;
+    /** Output bytes that are the window coming back out of its stored block, not the message. */
+    const primed = primer ? window!.length : 0;
     // RFC 7692 §7.2.2: append 00 00 ff ff to the end of the message, then inflate.
-    const input = Buffer.concat([data, TAIL]);
+    const input = Buffer.concat(primer ? [primer, data, TAIL] : [data, TAIL]);
     const options: zlib.ZlibOptions & { info: true } = {
       finishFlush: zlib.constants.Z_SYNC_FLUSH,
       windowBits: this.#params.decompressWindowBits,
@@ -141,9 +152,8 @@ export class PerMessageDeflate {
     };
     // zlib stops allocating past this and throws: a bomb costs at most the limit.
     const outputLimit = Math.min(maxMessageBytes, SYNC_INFLATE_MAX_OUTPUT);
-    options.maxOutputLength = Math.max(1, Math.floor(outputLimit));
-    const dictionary = this.#window?.bytes;
-    if (dictionary) options.dictionary = dictionary;
+    options.maxOutputLength = Math.max(1, Math.floor(outputLimit)) + primed;
+    if (window && !primer) options.dictionary = window;
     // Each call allocates an output chunk of this size; small messages need little.
     options.chunkSize = Math.min(zlib.constants.Z_DEFAULT_CHUNK, Math.max(1024, input.length * 8));
     let result: { buffer: Buffer; engine: zlib.InflateRaw };
@@ -160,7 +170,8 @@ export class PerMessageDeflate {
     }
     // Input left over means a block with BFINAL set ended the stream early.
     if (result.engine.bytesWritten !== input.length) return undefined;
-    const out = result.buffer;
+    // A copy after a primer: the message must not pin the window's bytes in front of it.
+    const out = primed > 0 ? Buffer.from(result.buffer.subarray(primed)) : result.buffer;
     if (out.length > maxMessageBytes) {
       this.#decompressError = new DeflateError(1009, `message inflates past the maximum message size of ${maxMessageBytes} bytes`, out.length);
       throw this.#decompressError;
@@ -312,13 +323,16 @@ export class PerMessageDeflate {
     (this.#window ??= new SlidingWindow(1 << this.#params.decompressWindowBits)).append(out);
   }
 
-  #newInflater(dictionary?: Buffer): ZlibChannel {
+  #newInflater(window?: Buffer): ZlibChannel {
     const options: zlib.ZlibOptions = {
       flush: zlib.constants.Z_SYNC_FLUSH,
       windowBits: this.#params.decompressWindowBits,
     };
-    if (dictionary && dictionary.length > 0) options.dictionary = dictionary;
-    return new ZlibChannel(zlib.createInflateRaw(options), 1007);
+    const primed = window !== undefined && window.length > 0;
+    if (primed && this.#priming === "dictionary") options.dictionary = window;
+    const channel = new ZlibChannel(zlib.createInflateRaw(options), 1007);
+    if (primed && this.#priming === "stored-block") channel.prime(storedBlock(window), window.length);
+    return channel;
   }
 }
 

@@ -37,6 +37,9 @@ export class ZlibChannel {
   #sink: Sink | undefined;
   /** Input bytes handed to zlib since creation (compare with stream.bytesWritten). */
   written = 0;
+  /** Input written ahead of the next run's, and how much of the output it makes (see prime()). */
+  #primer: Uint8Array | undefined;
+  #dropOutput = 0;
 
   constructor(
     readonly stream: zlib.DeflateRaw | zlib.InflateRaw,
@@ -49,14 +52,25 @@ export class ZlibChannel {
     });
   }
 
+  /**
+   * Has the next run() write `input` first and drop the first `outputBytes` of its output: an
+   * inflater primed with a stored block of its window (see window-priming.ts).
+   */
+  prime(input: Uint8Array, outputBytes: number): void {
+    this.#primer = input;
+    this.#dropOutput = outputBytes;
+  }
+
   /** Writes the inputs (each with the stream's Z_SYNC_FLUSH) and resolves with all the output. */
   run(inputs: readonly Uint8Array[], limit: number): Promise<Buffer> {
+    const all = this.#primer ? [this.#primer, ...inputs] : inputs;
+    this.#primer = undefined;
     return new Promise<Buffer>((resolve, reject) => {
       const sink: Sink = { chunks: [], length: 0, limit, done: false, resolve, reject };
       this.#sink = sink;
-      inputs.forEach((input, i) => {
+      all.forEach((input, i) => {
         this.written += input.length;
-        const last = i === inputs.length - 1;
+        const last = i === all.length - 1;
         this.stream.write(input, (err) => {
           if (err) this.#fail(new DeflateError(this.errorCode, `zlib write failed: ${err.message}`));
           else if (last) this.#finish(sink);
@@ -72,9 +86,16 @@ export class ZlibChannel {
     this.stream.destroy();
   }
 
-  #onData(chunk: Buffer): void {
+  #onData(data: Buffer): void {
     const sink = this.#sink;
     if (!sink || sink.done) return;
+    let chunk = data;
+    if (this.#dropOutput > 0) {
+      const dropped = Math.min(this.#dropOutput, chunk.length);
+      this.#dropOutput -= dropped;
+      chunk = chunk.subarray(dropped);
+      if (chunk.length === 0) return;
+    }
     sink.length += chunk.length;
     if (sink.length > sink.limit) {
       // Stop zlib now: a destroyed stream does not run its next chunk.

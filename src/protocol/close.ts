@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { isValidUtf8 } from "./utf8.js";
+import type { ProtocolViolation } from "./violations.js";
 
 /** Close codes with a name, RFC 6455 section 7.4.1 and the IANA registry. */
 export const CloseCode = {
@@ -36,21 +37,21 @@ export function isValidCloseCode(code: number): boolean {
 
 export type DecodedClose =
   | { ok: true; code: number; reason: string }
-  | { ok: false; failCode: number; message: string };
+  | { ok: false; failCode: number; message: string; violation: ProtocolViolation; value?: number };
 
 /** Decodes a received close payload (section 5.5.1): empty, or a 2-byte code and UTF-8 reason. */
 export function decodeClosePayload(payload: Uint8Array): DecodedClose {
   if (payload.length === 0) return { ok: true, code: CloseCode.noStatusReceived, reason: "" };
   if (payload.length === 1) {
-    return { ok: false, failCode: CloseCode.protocolError, message: "close frame with a 1-byte payload" };
+    return { ok: false, failCode: CloseCode.protocolError, message: "close frame with a 1-byte payload", violation: "control-payload-length", value: 1 };
   }
   const code = (payload[0]! << 8) | payload[1]!;
   if (!isValidCloseCode(code)) {
-    return { ok: false, failCode: CloseCode.protocolError, message: `invalid close code ${code}` };
+    return { ok: false, failCode: CloseCode.protocolError, message: `invalid close code ${code}`, violation: "invalid-close-code", value: code };
   }
   const reasonBytes = payload.subarray(2);
   if (!isValidUtf8(reasonBytes)) {
-    return { ok: false, failCode: CloseCode.invalidPayload, message: "close reason is not valid UTF-8" };
+    return { ok: false, failCode: CloseCode.invalidPayload, message: "close reason is not valid UTF-8", violation: "invalid-utf8" };
   }
   return { ok: true, code, reason: Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.length).toString("utf8") };
 }

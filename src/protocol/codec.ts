@@ -12,6 +12,12 @@ export interface MessageCodec {
   /** Compresses one whole message. */
   compress(data: Buffer): Promise<Buffer>;
   /**
+   * Compresses one fragment of a message sent in pieces (`fin` on the last): the fragments
+   * share one compression stream, and only the first frame carries the compressed bit
+   * (RFC 7692 section 6). Without it, messages can only be compressed whole.
+   */
+  compressFragment?(data: Buffer, fin: boolean): Promise<Buffer>;
+  /**
    * Decompresses one whole message, failing as soon as the output passes `maxBytes`. Rejects
    * with an error carrying `closeCode` (1009 too big, 1007 corrupt data).
    */

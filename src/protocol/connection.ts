@@ -1,62 +1,20 @@
 import { Buffer } from "node:buffer";
 import { CloseCode, decodeClosePayload, encodeClosePayload } from "./close.js";
 import { encodeFrame, encodeTextFrame, MAX_CONTROL_PAYLOAD, type FrameHeader } from "./frame.js";
+import type { ConnectionEvents, ConnectionLimits, ConnectionOptions } from "./connection-types.js";
 import type { MaskSource } from "./mask.js";
 import { ReadyState, WebSocketOpcode } from "./opcodes.js";
-import { FrameParser, type FrameSink } from "./parser.js";
+import { FrameParser, type FrameSink, type ParserOptions } from "./parser.js";
 import { MessageBuffer } from "./message-buffer.js";
+import { RateBudget } from "./rate-budget.js";
 import { isValidUtf8, Utf8Validator } from "./utf8.js";
+import type { ProtocolViolation } from "./violations.js";
 
-export type Role = "server" | "client";
+export type { ConnectionEvents, ConnectionLimits, ConnectionOptions, Role } from "./connection-types.js";
 
-export interface ConnectionOptions {
-  role: Role;
-  /** Largest message accepted, in bytes (compressed size for compressed messages). Over it: 1009. */
-  maxMessageBytes: number;
-  /** Largest single frame accepted; defaults to maxMessageBytes. */
-  maxFrameBytes?: number;
-  /** permessage-deflate was negotiated: RSV1 on a message's first frame marks it compressed (RFC 7692 section 6). */
-  compression?: boolean;
-  /**
-   * Largest compressed message accepted (default maxMessageBytes). Incompressible data grows
-   * a little when deflated, so the layer that inflates sets this a bit above maxMessageBytes
-   * and enforces the real limit on the inflated size.
-   */
-  maxCompressedMessageBytes?: number;
-  /** Where a client gets its masking keys; required for role "client". */
-  maskSource?: MaskSource;
-}
-
-/** What the connection tells the layer above. Everything arrives synchronously from the call that caused it. */
-export interface ConnectionEvents {
-  /** Bytes to send, in order. */
-  write(chunks: Buffer[]): void;
-  /**
-   * A frame to send, in order with `write`, given as its parts for the layer below to encode
-   * (with `encodeFrameInto`) where it keeps outgoing bytes: that saves a buffer per frame.
-   * Optional; without it the connection encodes frames itself and calls `write`.
-   */
-  writeFrame?(opcode: number, payload: Uint8Array | string, fin: boolean, rsv1: boolean, mask: Uint8Array | null): void;
-  /**
-   * A complete message. Uncompressed text has been validated as UTF-8; a compressed message
-   * (RFC 7692) is handed over as received, to be inflated and validated by the caller.
-   */
-  message(opcode: typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary, data: Buffer, compressed: boolean): void;
-  /** A ping arrived; the pong with the same payload has already been written (section 5.5.2). */
-  ping(data: Buffer): void;
-  pong(data: Buffer): void;
-  /** The peer's close frame arrived (and our answer, if we owed one, has been written). */
-  closeReceived(code: number, reason: string): void;
-  /**
-   * Both close frames have been exchanged (section 7.1.1): the TCP connection should now be
-   * closed; the server closes it first (section 7.1.1), a client waits for the server to.
-   */
-  closeHandshakeComplete(): void;
-  /** We failed the connection for a protocol violation: the close frame with `code` has been written. */
-  failed(code: number, message: string): void;
-  /** True while the peer is not reading what we send; pings are then not answered (section 5.5.3). */
-  isWriteBacklogged?(): boolean;
-}
+/** Why the parser holds its input: a compressed message inflating, the rate budget refilling. */
+const HELD_FOR_INFLATE = 1;
+const HELD_FOR_RATE = 2;
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 
@@ -67,26 +25,39 @@ type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 export class Connection implements FrameSink {
   private state: ReadyState = ReadyState.OPEN;
   private readonly parser: FrameParser;
-  private readonly maxMessageBytes: number;
-  private readonly maxCompressedMessageBytes: number;
+  private maxMessageBytes: number;
+  private maxCompressedMessageBytes: number;
+  private readonly parserOptions: ParserOptions;
   private readonly compression: boolean;
   private readonly maskSource: MaskSource | null;
+  private readonly autoPong: boolean;
+  private readonly validateUtf8: boolean;
 
   /** The message being reassembled: 0 when none is in progress. */
   private messageOpcode: 0 | DataOpcode = 0;
   private messageCompressed = false;
+  /** The message being reassembled is text to validate as it arrives. */
+  private messageCheckedUtf8 = false;
   private readonly messageData = new MessageBuffer();
   private frameFin = false;
   private readonly utf8 = new Utf8Validator();
 
   private closeFrameSent = false;
   private closeFrameReceived = false;
-  private failure: { code: number; message: string } | null = null;
+  private failure: { code: number; message: string; violation: ProtocolViolation } | null = null;
   private peerClose: { code: number; reason: string } | null = null;
   /** The transport closed while input was held: stop once it has been parsed. */
   private stopAfterHeldInput = false;
   /** The layer below encodes frames itself (`ConnectionEvents.writeFrame`). */
   private readonly framesToEvents: boolean;
+  /** Where each fragment of the message being received ended, while recording (see `recordFragments`). */
+  private fragmentEnds: number[] | null = null;
+  /** HELD_FOR_* bits: the parser resumes when none is left. */
+  private holds = 0;
+  private readonly budget: RateBudget | null;
+  private readonly clock: (() => number) | null;
+  /** A whole frame that ran out the rate budget: delivered once the budget has refilled. */
+  private rateHeldMessage: { opcode: DataOpcode; payload: Buffer; compressed: boolean } | null = null;
 
   constructor(
     options: ConnectionOptions,
@@ -95,15 +66,28 @@ export class Connection implements FrameSink {
     this.maxMessageBytes = options.maxMessageBytes;
     this.maxCompressedMessageBytes = options.maxCompressedMessageBytes ?? options.maxMessageBytes;
     this.compression = options.compression ?? false;
+    this.autoPong = options.autoPong ?? true;
+    this.validateUtf8 = options.validateUtf8 ?? true;
     if (options.role === "client" && !options.maskSource) {
       throw new TypeError("A client connection needs a maskSource: clients must mask every frame (RFC 6455 section 5.3).");
     }
     this.maskSource = options.role === "client" ? options.maskSource! : null;
     this.framesToEvents = typeof events.writeFrame === "function";
-    this.parser = new FrameParser(this, {
+    if (options.rateLimit && !options.clock) throw new TypeError("A connection with a rateLimit needs a clock.");
+    this.clock = options.clock ?? null;
+    this.budget = options.rateLimit ? new RateBudget(options.rateLimit, options.clock!()) : null;
+    this.parserOptions = {
       expectMasked: options.role === "server",
       maxFrameBytes: options.maxFrameBytes ?? options.maxMessageBytes,
-    });
+    };
+    this.parser = new FrameParser(this, this.parserOptions);
+  }
+
+  /** Changes the size limits from the next frame on (a program tightening them for a client, say). */
+  setLimits(limits: ConnectionLimits): void {
+    this.maxMessageBytes = limits.maxMessageBytes;
+    this.maxCompressedMessageBytes = limits.maxCompressedMessageBytes;
+    this.parserOptions.maxFrameBytes = limits.maxFrameBytes;
   }
 
   get readyState(): ReadyState {
@@ -116,7 +100,7 @@ export class Connection implements FrameSink {
   }
 
   /** The violation we failed the connection for, if any. */
-  get failureReason(): { code: number; message: string } | null {
+  get failureReason(): { code: number; message: string; violation: ProtocolViolation } | null {
     return this.failure;
   }
 
@@ -130,6 +114,26 @@ export class Connection implements FrameSink {
     return this.messageData.length;
   }
 
+  /**
+   * Starts (or stops) noting where the fragments of uncompressed messages end, for a layer that
+   * hands messages out as their frames' payloads (the `ws` face's binaryType "fragments").
+   */
+  recordFragments(on: boolean): void {
+    this.fragmentEnds = on ? (this.fragmentEnds ?? []) : null;
+  }
+
+  /**
+   * The offsets at which the fragments of the last message ended, but for the last fragment,
+   * while recording (empty for a message of one frame, or a compressed one); clears them. Call
+   * it for every message delivered while recording.
+   */
+  takeFragmentEnds(): number[] {
+    const ends = this.fragmentEnds;
+    if (ends === null || ends.length === 0) return NO_FRAGMENT_ENDS;
+    this.fragmentEnds = [];
+    return ends;
+  }
+
   // --- receiving ---------------------------------------------------------------------------
 
   /** Feeds bytes read from the transport. */
@@ -138,79 +142,105 @@ export class Connection implements FrameSink {
   }
 
   dataFrameStart(header: FrameHeader): boolean {
-    if (header.rsv2 || header.rsv3) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV2 or RSV3 set without an extension");
+    if (header.rsv2 || header.rsv3) {
+      return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV2 or RSV3 set without an extension", "reserved-bits");
+    }
     const opcode = header.opcode;
     if (opcode === WebSocketOpcode.continuation) {
-      if (this.messageOpcode === 0) return this.failFromPeer(CloseCode.protocolError, "continuation frame without a message to continue");
-      if (header.rsv1) return this.failFromPeer(CloseCode.protocolError, "RSV1 set on a continuation frame");
+      if (this.messageOpcode === 0) {
+        return this.failFromPeer(CloseCode.protocolError, "continuation frame without a message to continue", "invalid-opcode", opcode);
+      }
+      if (header.rsv1) return this.failFromPeer(CloseCode.protocolError, "RSV1 set on a continuation frame", "unexpected-rsv1");
     } else {
-      if (this.messageOpcode !== 0) return this.failFromPeer(CloseCode.protocolError, "new message started inside a fragmented message");
-      if (header.rsv1 && !this.compression) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension");
+      if (this.messageOpcode !== 0) {
+        return this.failFromPeer(CloseCode.protocolError, "new message started inside a fragmented message", "invalid-opcode", opcode);
+      }
+      if (header.rsv1 && !this.compression) {
+        return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension", "unexpected-rsv1");
+      }
       this.messageOpcode = opcode as DataOpcode;
       this.messageCompressed = header.rsv1;
+      this.messageCheckedUtf8 = opcode === WebSocketOpcode.text && !header.rsv1 && this.validateUtf8;
       this.messageData.clear();
       this.utf8.reset();
     }
     // Refuse as soon as the header shows the message will not fit, before its payload arrives.
     const limit = this.messageCompressed ? this.maxCompressedMessageBytes : this.maxMessageBytes;
     if (this.messageData.length + header.payloadLength > limit) {
-      return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`);
+      return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`, "message-too-big");
     }
+    if (this.budget !== null && !this.spend(this.budget, header.payloadLength)) return false;
     this.frameFin = header.fin;
     return true;
   }
 
   dataPayload(chunk: Buffer): boolean {
-    if (this.messageOpcode === WebSocketOpcode.text && !this.messageCompressed && !this.utf8.push(chunk)) {
-      return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8");
+    if (this.messageCheckedUtf8 && !this.utf8.push(chunk)) {
+      return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8", "invalid-utf8");
     }
     this.messageData.append(chunk);
     return true;
   }
 
   dataFrameEnd(): boolean {
-    if (!this.frameFin) return true;
+    if (!this.frameFin) {
+      if (this.fragmentEnds !== null && !this.messageCompressed) this.fragmentEnds.push(this.messageData.length);
+      return true;
+    }
     const opcode = this.messageOpcode as DataOpcode;
     const compressed = this.messageCompressed;
-    if (opcode === WebSocketOpcode.text && !compressed && !this.utf8.complete) {
-      return this.failFromPeer(CloseCode.invalidPayload, "text message ends inside a UTF-8 sequence");
+    if (this.messageCheckedUtf8 && !this.utf8.complete) {
+      return this.failFromPeer(CloseCode.invalidPayload, "text message ends inside a UTF-8 sequence", "invalid-utf8");
     }
     const data = this.messageData.take();
     this.messageOpcode = 0;
     this.messageCompressed = false;
     // Nothing behind a compressed message is acted on until the layer above has inflated it
     // and calls resumeReceiving(): if it turns out corrupt, the connection fails right there.
-    if (compressed) this.parser.pause();
+    if (compressed) this.hold(HELD_FOR_INFLATE);
     this.events.message(opcode, data, compressed);
     return !this.parser.stopped;
   }
 
   /** The one-call path for a whole small frame: the same rules as the three calls above. */
   wholeDataFrame(opcode: number, rsv1: boolean, payload: Buffer, ascii: boolean): boolean {
-    if (this.messageOpcode !== 0) return this.failFromPeer(CloseCode.protocolError, "new message started inside a fragmented message");
-    if (rsv1 && !this.compression) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension");
-    const limit = rsv1 ? this.maxCompressedMessageBytes : this.maxMessageBytes;
-    if (payload.length > limit) return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`);
-    if (opcode === WebSocketOpcode.text && !rsv1 && !ascii && !isValidUtf8(payload)) {
-      return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8");
+    if (this.messageOpcode !== 0) {
+      return this.failFromPeer(CloseCode.protocolError, "new message started inside a fragmented message", "invalid-opcode", opcode);
     }
+    if (rsv1 && !this.compression) return this.failFromPeer(CloseCode.protocolError, "reserved bit RSV1 set without an extension", "unexpected-rsv1");
+    const limit = rsv1 ? this.maxCompressedMessageBytes : this.maxMessageBytes;
+    if (payload.length > limit) return this.failFromPeer(CloseCode.messageTooBig, `message exceeds the limit of ${limit} bytes`, "message-too-big");
+    if (this.budget !== null && !this.spend(this.budget, payload.length)) return false;
+    if (opcode === WebSocketOpcode.text && !rsv1 && !ascii && this.validateUtf8 && !isValidUtf8(payload)) {
+      return this.failFromPeer(CloseCode.invalidPayload, "text message is not valid UTF-8", "invalid-utf8");
+    }
+    // This frame ran the rate budget out: it waits for the refill, as the general path's would.
+    if ((this.holds & HELD_FOR_RATE) !== 0) {
+      this.rateHeldMessage = { opcode: opcode as DataOpcode, payload, compressed: rsv1 };
+      return !this.parser.stopped;
+    }
+    return this.deliverWhole(opcode as DataOpcode, payload, rsv1);
+  }
+
+  private deliverWhole(opcode: DataOpcode, payload: Buffer, compressed: boolean): boolean {
     // As in dataFrameEnd: nothing behind a compressed message is parsed until it is inflated.
-    if (rsv1) this.parser.pause();
-    this.events.message(opcode as DataOpcode, payload, rsv1);
+    if (compressed) this.hold(HELD_FOR_INFLATE);
+    this.events.message(opcode, payload, compressed);
     return !this.parser.stopped;
   }
 
   controlFrame(header: FrameHeader, payload: Buffer): boolean {
-    if (header.rsv1 || header.rsv2 || header.rsv3) {
-      // RFC 7692 section 6: RSV1 has no meaning on control frames either.
-      return this.failFromPeer(CloseCode.protocolError, "reserved bit set on a control frame");
-    }
+    if (header.rsv2 || header.rsv3) return this.failFromPeer(CloseCode.protocolError, "reserved bit set on a control frame", "reserved-bits");
+    // RFC 7692 section 6: RSV1 has no meaning on control frames either.
+    if (header.rsv1) return this.failFromPeer(CloseCode.protocolError, "RSV1 set on a control frame", "unexpected-rsv1");
+    // Pings and pongs spend the rate budget like data frames; the close frame ends things anyway.
+    if (this.budget !== null && header.opcode !== WebSocketOpcode.close && !this.spend(this.budget, payload.length)) return false;
     switch (header.opcode) {
       case WebSocketOpcode.ping:
         // Once our close frame is out we send nothing more (section 5.5.1), pongs included.
         // Section 5.5.3 allows answering only the latest of several pings, so a peer that
         // floods pings while not reading our pongs gets no more of them.
-        if (!this.closeFrameSent && !this.events.isWriteBacklogged?.()) this.writeFrame(WebSocketOpcode.pong, payload);
+        if (this.autoPong && !this.closeFrameSent && !this.events.isWriteBacklogged?.()) this.writeFrame(WebSocketOpcode.pong, payload);
         this.events.ping(payload);
         return !this.parser.stopped;
       case WebSocketOpcode.pong:
@@ -221,13 +251,13 @@ export class Connection implements FrameSink {
     }
   }
 
-  parseError(closeCode: number, message: string): void {
-    this.failFromPeer(closeCode, message);
+  parseError(closeCode: number, message: string, violation: ProtocolViolation, value?: number): void {
+    this.failFromPeer(closeCode, message, violation, value);
   }
 
   private onCloseFrame(payload: Buffer): boolean {
     const decoded = decodeClosePayload(payload);
-    if (!decoded.ok) return this.failFromPeer(decoded.failCode, decoded.message);
+    if (!decoded.ok) return this.failFromPeer(decoded.failCode, decoded.message, decoded.violation, decoded.value);
     this.closeFrameReceived = true;
     this.peerClose = { code: decoded.code, reason: decoded.reason };
     // Nothing the peer sends after its close frame counts (section 5.5.1).
@@ -237,7 +267,14 @@ export class Connection implements FrameSink {
       // Echo the status code we received (section 5.5.1), and its reason as browsers, ws and
       // python-websockets do; an empty close is answered with an empty one.
       const code = decoded.code === CloseCode.noStatusReceived ? undefined : decoded.code;
-      this.writeClose(code, code === undefined ? "" : decoded.reason);
+      const reason = code === undefined ? "" : decoded.reason;
+      if (this.events.holdCloseReply?.(code, reason)) {
+        // No new messages from here on; those already accepted go out before the reply.
+        this.state = ReadyState.CLOSING;
+        this.events.closeReceived(decoded.code, decoded.reason);
+        return false;
+      }
+      this.writeClose(code, reason);
     }
     this.state = ReadyState.CLOSED;
     this.events.closeReceived(decoded.code, decoded.reason);
@@ -245,13 +282,67 @@ export class Connection implements FrameSink {
     return false;
   }
 
-  private failFromPeer(code: number, message: string): false {
-    this.fail(code, message);
+  private failFromPeer(code: number, message: string, violation: ProtocolViolation, value?: number): false {
+    this.fail(code, message, violation, value);
     return false;
+  }
+
+  /** Spends a frame's message and bytes: integer arithmetic, the clock only when the budget runs out. */
+  private spend(budget: RateBudget, bytes: number): boolean {
+    if ((--budget.messagesLeft < 0 || budget.bytesLeft < 0) && !this.budgetExhausted(budget)) return false;
+    budget.bytesLeft -= bytes;
+    return true;
+  }
+
+  /** The budget ran out: refill it from the clock, and if that is not enough, act. False: stop. */
+  private budgetExhausted(budget: RateBudget): boolean {
+    if ((this.holds & HELD_FOR_RATE) !== 0 || budget.refill(this.clock!())) return true;
+    const action = budget.limit.action;
+    if (action === "close") {
+      this.failFromPeer(CloseCode.policyViolation, "message rate limit exceeded", "rate-limit");
+      this.events.rateLimitExceeded?.(action, 0);
+      return false;
+    }
+    // Nothing more is parsed (this frame's payload included) until the budget has refilled.
+    this.hold(HELD_FOR_RATE);
+    this.events.rateLimitExceeded?.(action, budget.msUntilResume());
+    return true;
+  }
+
+  /**
+   * Continues after a pause for the rate limit, if the budget has refilled enough by now;
+   * otherwise reports `rateLimitExceeded` again with the time left.
+   */
+  resumeAfterRateLimit(): void {
+    const budget = this.budget;
+    if (budget === null || (this.holds & HELD_FOR_RATE) === 0 || this.parser.stopped) return;
+    budget.refill(this.clock!());
+    const waitMs = budget.msUntilResume();
+    if (waitMs > 0) {
+      this.events.rateLimitExceeded?.("pause", waitMs);
+      return;
+    }
+    this.release(HELD_FOR_RATE);
   }
 
   /** Continues parsing after a compressed message has been inflated and delivered. */
   resumeReceiving(): void {
+    this.release(HELD_FOR_INFLATE);
+  }
+
+  private hold(reason: number): void {
+    this.holds |= reason;
+    this.parser.pause();
+  }
+
+  private release(reason: number): void {
+    this.holds &= ~reason;
+    const waiting = this.rateHeldMessage;
+    if (waiting !== null && (this.holds & HELD_FOR_RATE) === 0) {
+      this.rateHeldMessage = null;
+      if (!this.deliverWhole(waiting.opcode, waiting.payload, waiting.compressed)) return;
+    }
+    if (this.holds !== 0) return;
     this.parser.resume();
     if (this.stopAfterHeldInput && !this.parser.isPaused) {
       this.parser.stop();
@@ -266,9 +357,17 @@ export class Connection implements FrameSink {
     return !this.closeFrameSent && this.state === ReadyState.OPEN;
   }
 
-  /** Sends a whole text message as one frame. Returns false when the connection is closing. */
+  /**
+   * True while frames of messages already accepted may still be written: until our close frame
+   * is out. It differs from `canSend` only while a reply to the peer's close waits for them.
+   */
+  get writable(): boolean {
+    return !this.closeFrameSent && this.state !== ReadyState.CLOSED;
+  }
+
+  /** Sends a whole text message as one frame. Returns false once our close frame is out. */
   sendText(text: string): boolean {
-    if (!this.canSend) return false;
+    if (!this.writable) return false;
     this.emitFrame(WebSocketOpcode.text, text, true, false);
     return true;
   }
@@ -284,7 +383,7 @@ export class Connection implements FrameSink {
    * a compressed message.
    */
   sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): boolean {
-    if (!this.canSend) return false;
+    if (!this.writable) return false;
     this.emitFrame(opcode, payload, fin, rsv1);
     return true;
   }
@@ -316,6 +415,11 @@ export class Connection implements FrameSink {
     this.writeFrame(WebSocketOpcode.close, payload);
     this.closeFrameSent = true;
     this.state = ReadyState.CLOSING;
+    if (this.closeFrameReceived) {
+      // This was the held reply to the peer's close (see `holdCloseReply`).
+      this.state = ReadyState.CLOSED;
+      this.events.closeHandshakeComplete();
+    }
   }
 
   /**
@@ -323,9 +427,9 @@ export class Connection implements FrameSink {
    * already, stops reading, and tells the layer above to close the transport. Used for
    * violations found here and by the layers above (bad compressed data, limits).
    */
-  fail(code: number, message: string): void {
+  fail(code: number, message: string, violation: ProtocolViolation, value?: number): void {
     if (this.failure || this.state === ReadyState.CLOSED) return;
-    this.failure = { code, message };
+    this.failure = { code, message, violation };
     this.parser.stop();
     this.dropPartialMessage();
     if (!this.closeFrameSent) {
@@ -333,15 +437,16 @@ export class Connection implements FrameSink {
       this.closeFrameSent = true;
     }
     this.state = ReadyState.CLOSING;
-    this.events.failed(code, message);
+    this.events.failed(code, message, violation, value);
   }
 
   /** The transport has closed: nothing more can be sent or received. */
   transportClosed(): void {
     this.state = ReadyState.CLOSED;
     // Input held behind a compressed message (a close frame, typically) arrived before the
-    // end and still counts: it is parsed when the layer above resumes.
-    if (this.parser.isPaused) {
+    // end and still counts: it is parsed when the layer above resumes. Input held for the
+    // rate limit is dropped: nothing will resume it.
+    if (this.parser.isPaused && (this.holds & HELD_FOR_RATE) === 0) {
       this.stopAfterHeldInput = true;
       return;
     }
@@ -369,12 +474,14 @@ export class Connection implements FrameSink {
   }
 
   private dropPartialMessage(): void {
+    this.rateHeldMessage = null;
     this.messageData.clear();
     this.messageOpcode = 0;
   }
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_FRAGMENT_ENDS: number[] = [];
 
 /** Our close reasons are diagnostics; keep them within the 123 bytes a close frame allows. */
 function truncateReason(message: string): string {

@@ -4,6 +4,7 @@ import { applyMask, copyMasked, SHORT_UNMASK_LIMIT, unmaskShortInPlace } from ".
 import { isControlOpcode, isKnownOpcode } from "./opcodes.js";
 import { appended, sharedEmpty } from "./empty.js";
 import { CloseCode } from "./close.js";
+import type { ProtocolViolation } from "./violations.js";
 
 /** What the parser reports. Data payloads come in pieces as they arrive; control payloads whole. */
 export interface FrameSink {
@@ -22,8 +23,8 @@ export interface FrameSink {
   wholeDataFrame(opcode: number, rsv1: boolean, payload: Buffer, ascii: boolean): boolean;
   /** A complete control frame. Return false to stop parsing. */
   controlFrame(header: FrameHeader, payload: Buffer): boolean;
-  /** A frame-level protocol violation; parsing has stopped for good. */
-  parseError(closeCode: number, message: string): void;
+  /** A frame-level protocol violation; parsing has stopped for good. `value` is the opcode or length at fault. */
+  parseError(closeCode: number, message: string, violation: ProtocolViolation, value?: number): void;
 }
 
 export interface ParserOptions {
@@ -261,8 +262,8 @@ export class FrameParser {
       const high = ((bytes[p]! << 24) >>> 0) + (bytes[p + 1]! << 16) + (bytes[p + 2]! << 8) + bytes[p + 3]!;
       const low = ((bytes[p + 4]! << 24) >>> 0) + (bytes[p + 5]! << 16) + (bytes[p + 6]! << 8) + bytes[p + 7]!;
       p += 8;
-      if (high >= 0x80000000) return this.fail(CloseCode.protocolError, "64-bit frame length with the most significant bit set");
-      if (high >= 0x200000) return this.fail(CloseCode.messageTooBig, "frame length beyond 2^53 bytes");
+      if (high >= 0x80000000) return this.fail(CloseCode.protocolError, "64-bit frame length with the most significant bit set", "frame-length-overflow");
+      if (high >= 0x200000) return this.fail(CloseCode.messageTooBig, "frame length beyond 2^53 bytes", "frame-length-overflow");
       payloadLength = high * 0x100000000 + low;
     }
     let mask: Uint8Array | null = null;
@@ -285,21 +286,20 @@ export class FrameParser {
       payloadLength,
       mask,
     };
-    if (!isKnownOpcode(opcode)) return this.fail(CloseCode.protocolError, `reserved opcode ${opcode}`);
+    if (!isKnownOpcode(opcode)) return this.fail(CloseCode.protocolError, `reserved opcode ${opcode}`, "invalid-opcode", opcode);
     if (masked !== this.options.expectMasked) {
-      return this.fail(
-        CloseCode.protocolError,
-        this.options.expectMasked ? "unmasked frame from a client" : "masked frame from a server",
-      );
+      return this.options.expectMasked
+        ? this.fail(CloseCode.protocolError, "unmasked frame from a client", "unmasked-frame")
+        : this.fail(CloseCode.protocolError, "masked frame from a server", "masked-frame");
     }
     const control = isControlOpcode(opcode);
     if (control) {
-      if (!header.fin) return this.fail(CloseCode.protocolError, "fragmented control frame");
+      if (!header.fin) return this.fail(CloseCode.protocolError, "fragmented control frame", "fragmented-control");
       if (payloadLength > MAX_CONTROL_PAYLOAD) {
-        return this.fail(CloseCode.protocolError, `control frame payload of ${payloadLength} bytes (at most 125)`);
+        return this.fail(CloseCode.protocolError, `control frame payload of ${payloadLength} bytes (at most 125)`, "control-payload-length", payloadLength);
       }
     } else if (payloadLength > this.options.maxFrameBytes) {
-      return this.fail(CloseCode.messageTooBig, `frame of ${payloadLength} bytes exceeds the limit of ${this.options.maxFrameBytes}`);
+      return this.fail(CloseCode.messageTooBig, `frame of ${payloadLength} bytes exceeds the limit of ${this.options.maxFrameBytes}`, "message-too-big");
     }
     this.header = header;
     this.payloadRemaining = payloadLength;
@@ -360,9 +360,9 @@ export class FrameParser {
     if (!keepGoing) this.stop();
   }
 
-  private fail(code: number, message: string): void {
+  private fail(code: number, message: string, violation: ProtocolViolation, value?: number): void {
     this.stop();
-    this.sink.parseError(code, message);
+    this.sink.parseError(code, message, violation, value);
   }
 }
 

@@ -2,7 +2,7 @@ import type { ServerHttp2Stream } from "node:http2";
 import { buildExtendedConnectResponse } from "../protocol/extended-connect.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import { WebSocket } from "../websocket/websocket.js";
-import type { AcceptSettings, NegotiatedExtensions } from "./accept.js";
+import { rateOptions, type AcceptSettings, type NegotiatedExtensions } from "./accept.js";
 
 /**
  * Completes an RFC 8441 handshake: answers the extended CONNECT with 200 (section 5) and runs
@@ -21,7 +21,7 @@ export function acceptExtendedConnect(
   websocket.extensions = negotiated?.header ?? "";
   const transport = new SocketTransport(
     stream,
-    { role: "server", ...settings.socket, ...(negotiated ? { codec: negotiated.codec } : {}) },
+    { role: "server", ...settings.socket, ...rateOptions(settings), ...(negotiated ? { codec: negotiated.codec } : {}) },
     websocket.transportListener,
   );
   websocket.attach(transport);

@@ -3,17 +3,24 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { isWebSocketUpgrade } from "../protocol/handshake.js";
 import { ReadyState } from "../protocol/opcodes.js";
 import type { PublishOptions } from "../websocket/topics.js";
 import type { WebSocket, WebSocketData } from "../websocket/websocket.js";
 import { serverDeflateNegotiator } from "../extensions/deflate-codec.js";
 import type { PerMessageDeflateOptions } from "../extensions/deflate-negotiation.js";
 import type { AcceptSettings } from "./accept.js";
+import { ConnectionAdmission, type ConnectionRefusal } from "./admission.js";
 import { Cgi } from "./cgi.js";
+import { ConnectionLimiter } from "./connection-limiter.js";
+import { trustedHops } from "./forwarded.js";
 import { HttpError } from "./http-error.js";
 import { DEFAULT_SERVER_LIMITS, resolveSocketOptions, type ServerOptions } from "./options.js";
+import { OriginPolicy } from "./origin-policy.js";
 import { PubSub, type PubSubOptions } from "./pubsub.js";
 import { HttpResponder, RawSocketResponder, type Responder } from "./responder.js";
+import { DEFAULT_CONNECTION_LIMITS, resolveRateLimit } from "./security-options.js";
+import { RateLimitedWarnings } from "./warnings.js";
 
 /** A request handler: the seed's `void handler(Cgi cgi)`, which may now be async. */
 export type Handler = (cgi: Cgi) => void | Promise<void>;
@@ -29,13 +36,18 @@ export interface HandlerOptions extends ServerOptions, PubSubOptions {
 /**
  * Runs a `Handler` for requests from any node:http / https server: attach `handleRequest` to
  * its "request" event and `handleUpgrade` to its "upgrade" event (Express, Fastify and Koa
- * expose the underlying server for this).
+ * expose the underlying server for this), and `handleConnection` to its "connection" event so
+ * that handshakes count against the connection limits from the TCP accept (without it they
+ * count from the WebSocket request). WebSocket requests from other sites' pages are refused
+ * (see `allowedOrigins`), and those past `maxConnections` or `maxConnectionsPerIp`.
  */
 export class HandlerHost {
   private readonly sockets = new Set<WebSocket>();
   private readonly acceptSettings: AcceptSettings;
   private readonly maxHeaderCount: number;
   private readonly handshakeTimeoutMs: number;
+  private readonly origins: OriginPolicy;
+  private readonly admission: ConnectionAdmission;
   /** Topics of the sockets accepted here, and the adapter to other processes. */
   readonly pubsub: PubSub;
 
@@ -46,11 +58,35 @@ export class HandlerHost {
     this.maxHeaderCount = options.maxHeaderCount ?? DEFAULT_SERVER_LIMITS.maxHeaderCount;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_SERVER_LIMITS.handshakeTimeoutMs;
     this.pubsub = new PubSub(options);
+    const hops = trustedHops(options.trustProxy);
+    const warnings = new RateLimitedWarnings(options.onWarning ?? ((message) => console.warn(message)));
+    this.origins = new OriginPolicy(options.allowedOrigins, hops);
+    const limiter = new ConnectionLimiter(
+      options.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+      options.maxConnectionsPerIp ?? DEFAULT_CONNECTION_LIMITS.maxConnectionsPerIp,
+    );
+    this.admission = new ConnectionAdmission(limiter, hops, warnings, Math.min(this.handshakeTimeoutMs, REFUSED_GRACE_MS));
+    const rateLimit = resolveRateLimit(options.messageRateLimit);
     this.acceptSettings = {
       socket: resolveSocketOptions(options),
+      rateLimit,
+      onRateLimited: (action) =>
+        warnings.warn(`rate-${action}`, () =>
+          `a WebSocket peer sent faster than messageRateLimit allows (${rateLimit!.messagesPerSecond} messages/s, ` +
+          `${rateLimit!.bytesPerSecond} bytes/s): ${action === "pause" ? "reading from it paused until its budget refilled" : "closed with 1008"}. ` +
+          `If such peers are legitimate, raise messageRateLimit.`,
+        ),
       negotiateExtensions: options.perMessageDeflate === false ? null : serverDeflateNegotiator(deflateOptions(options.perMessageDeflate)),
       track: (socket) => this.track(socket),
     };
+  }
+
+  /**
+   * For the server's "connection" event: counts each connection against `maxConnections` and
+   * `maxConnectionsPerIp` from its TCP accept, so slow handshakes count too. `serve()` attaches it.
+   */
+  get handleConnection(): (socket: Socket) => void {
+    return this.admission.handleConnection;
   }
 
   /** Every open WebSocket accepted through this host. */
@@ -62,6 +98,9 @@ export class HandlerHost {
   readonly handleRequest = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
     const responder = new HttpResponder(res);
     if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
+    const refused = this.admission.refusedConnection(req.socket);
+    // HTTP/1.1 only: HTTP/2 forbids the Connection header (RFC 9113 section 8.2.2).
+    if (refused) return responder.fail(refused.status, refused.message, req.httpVersionMajor === 1 ? { ...refused.headers, Connection: "close" } : refused.headers);
     this.run(new Cgi(req, responder, null), responder);
   };
 
@@ -72,6 +111,13 @@ export class HandlerHost {
     tcp.on("error", ignoreError);
     const responder = new RawSocketResponder(tcp);
     if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
+    if (isWebSocketUpgrade(req.method ?? "GET", req.headers)) {
+      const refused = this.refusal(req, tcp, tcp, true);
+      if (refused) return responder.fail(refused.status, refused.message, refused.headers);
+    } else {
+      const refused = this.admission.refusedConnection(tcp);
+      if (refused) return responder.fail(refused.status, refused.message, refused.headers);
+    }
     const timer = setTimeout(failSlowHandshake, this.handshakeTimeoutMs, responder);
     timer.unref();
     const onClose = (): void => clearTimeout(timer);
@@ -102,6 +148,8 @@ export class HandlerHost {
     const stream = req.stream;
     // Until a WebSocket owns the stream, a reset must not become an uncaught 'error'.
     stream.on("error", ignoreError);
+    const refused = this.refusal(req, req.socket, stream, false);
+    if (refused) return responder.fail(refused.status, refused.message, refused.headers);
     const timer = setTimeout(failSlowHandshake, this.handshakeTimeoutMs, responder);
     timer.unref();
     const onClose = (): void => clearTimeout(timer);
@@ -151,6 +199,20 @@ export class HandlerHost {
     socket.observeClose(this.untrack);
   }
 
+  /**
+   * Why a WebSocket request must not reach the handler: its connection was refused at the
+   * accept (503), its page's origin is not allowed (403), or it passes a connection limit
+   * (503). Null when it may go on; it then counts against the limits until `closes` closes.
+   */
+  private refusal(req: IncomingMessage | Http2ServerRequest, peer: Socket, closes: Duplex, ownConnection: boolean): ConnectionRefusal | HttpError | null {
+    const refusedAtAccept = this.admission.refusedConnection(peer);
+    if (refusedAtAccept) return refusedAtAccept;
+    const secure = (peer as Socket & { encrypted?: boolean }).encrypted === true || req.headers[":scheme"] === "https";
+    const badOrigin = this.origins.refusal(req.headers, secure);
+    if (badOrigin !== null) return new HttpError(403, badOrigin);
+    return this.admission.admitWebSocket(req.headers, peer, closes, ownConnection);
+  }
+
   private tooManyHeaders(req: IncomingMessage | Http2ServerRequest): boolean {
     return req.rawHeaders.length / 2 > this.maxHeaderCount;
   }
@@ -195,6 +257,9 @@ export class HandlerHost {
 }
 
 function ignoreError(): void {}
+
+/** How long a connection refused at its accept may take to send the request its 503 answers. */
+const REFUSED_GRACE_MS = 2_000;
 
 function deflateOptions(setting: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions {
   return typeof setting === "object" ? setting : {};

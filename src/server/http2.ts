@@ -21,10 +21,12 @@ import { DEFAULT_SERVER_LIMITS, type ServerOptions } from "./options.js";
 
 /**
  * Wires a node:http2 server to a `HandlerHost`: requests of both HTTP versions ("request"),
- * HTTP/1.1 upgrades ("upgrade", with `allowHTTP1`) and RFC 8441 extended CONNECTs ("connect").
- * Create the server with `settings: { enableConnectProtocol: true }` or clients never send one.
+ * HTTP/1.1 upgrades ("upgrade", with `allowHTTP1`), RFC 8441 extended CONNECTs ("connect"),
+ * and the TCP accept ("connection", for the connection limits). Create the server with
+ * `settings: { enableConnectProtocol: true }` or clients never send one.
  */
 export function attachHttp2(server: Http2SecureServer | Http2Server, host: HandlerHost): void {
+  server.on("connection", host.handleConnection);
   server.on("request", host.handleRequest);
   server.on("upgrade", host.handleUpgrade);
   server.on("connect", (req: unknown, resOrSocket: unknown) => {

@@ -13,7 +13,9 @@ export interface ListenAddress {
 
 /**
  * Reads `--port N` (also `-p`, `--listening-port`), `--host H` (also `--listening-host`) and
- * `--listen HOST:PORT`. Other arguments are left for the program.
+ * `--listen HOST:PORT`. Every other argument is ignored, as the original's GenericMain does:
+ * they are the program's own (so a misspelt option is ignored too; the `hawser` command, which
+ * owns all its arguments, refuses unknown ones instead).
  */
 export function parseListenArguments(args: readonly string[]): ListenAddress {
   const { values } = parseArgs({
@@ -57,7 +59,8 @@ function parsePort(text: string): number {
 /**
  * The seed's `mixin GenericMain!handler`: serves `handler` on the embedded HTTP server at the
  * port and host given on the command line (default port 8085, all interfaces), and shuts
- * down cleanly (close code 1001) on SIGINT or SIGTERM.
+ * down cleanly (close code 1001) on SIGINT or SIGTERM. It reads only the listening options
+ * (see `parseListenArguments`) and ignores every other argument, leaving them to the program.
  */
 export function genericMain(handler: Handler, options: HandlerOptions & { http2: true }, args?: readonly string[]): Promise<HawserServer<Http2SecureServer>>;
 export function genericMain(handler: Handler, options?: HandlerOptions & { http2?: false }, args?: readonly string[]): Promise<HawserServer>;

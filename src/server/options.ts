@@ -1,5 +1,6 @@
 import type { SecureContextOptions } from "node:tls";
 import type { PerMessageDeflateOptions } from "../extensions/deflate-negotiation.js";
+import type { SecurityOptions } from "./security-options.js";
 
 /** Limits and timers every hawser socket has; each has a safe default (see `DEFAULT_SOCKET_OPTIONS`). */
 export interface SocketOptions {
@@ -23,7 +24,7 @@ export interface SocketOptions {
   pongTimeoutMs?: number;
 }
 
-export interface ServerOptions extends SocketOptions {
+export interface ServerOptions extends SocketOptions, SecurityOptions {
   /**
    * Negotiate permessage-deflate (RFC 7692) when the client offers it: true (the default) with
    * default settings, options to tune it, false to turn it off. With context takeover each

@@ -1,18 +1,22 @@
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { CloseCode } from "../protocol/close.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import { PreparedMessage } from "../transport/prepared-message.js";
-import type { PublishOptions, SocketTopics } from "../websocket/topics.js";
+import type { PubSubMessage, PublishOptions, SocketTopics, SubscribeOptions, Subscription } from "../websocket/topics.js";
 import type { WebSocket, WebSocketData } from "../websocket/websocket.js";
-import { bytesOf, requireUtf8 } from "../websocket/message-data.js";
-import { MemoryAdapter, type PubSubAdapter } from "./pubsub-adapter.js";
+import { isOrdered, type OrderedPubSubAdapter, type PubSubAdapter } from "./pubsub-adapter.js";
+import { MemoryAdapter } from "./pubsub-memory.js";
+import { prepare, Resumer, type MessageFormat, type SubscriberState } from "./pubsub-resume.js";
+
+export type { PubSubMessage, SubscribeOptions, Subscription } from "../websocket/topics.js";
 
 export interface PubSubOptions {
   /**
-   * Relays publishes to and from other processes (e.g. `RedisAdapter` from "hawser/redis").
-   * Default: an in-memory adapter, which keeps topics within this server. The server owns
-   * the adapter: `HawserServer.close()` closes it (with a `HandlerHost` on a server of your
-   * own, call `host.pubsub.close()`).
+   * Carries topics to and from other processes: `RedisStreamsAdapter` (ordered, with history)
+   * or `RedisAdapter` (fire-and-forget) from "hawser/redis". Default: an in-memory adapter,
+   * ordered and with history, which keeps topics within this server. The server owns the
+   * adapter: `HawserServer.close()` closes it (with a `HandlerHost` on a server of your own,
+   * call `host.pubsub.close()`).
    */
   pubsubAdapter?: PubSubAdapter;
   /**
@@ -30,22 +34,25 @@ export const DEFAULT_MAX_PUBLISH_BUFFER_BYTES = 4 * 1024 * 1024;
 /** The close reason a dropped slow subscriber gets, with close code 1008 (policy violation). */
 export const SLOW_SUBSCRIBER_REASON = "too slow: publish buffer limit reached";
 
-/** A message as a server-side listener (`PubSub.listen`) receives it. */
-export interface PubSubMessage {
-  readonly topic: string;
-  readonly data: Buffer;
-  readonly binary: boolean;
-}
-
 export type TopicListener = (message: PubSubMessage) => void;
 
 interface Topic {
   readonly name: string;
   readonly sockets: Set<WebSocket>;
+  /** Sockets subscribed with a `format`, or still receiving history; null while there are none. */
+  extras: Map<WebSocket, SubscriberState> | null;
   readonly listeners: Set<TopicListener>;
   /** Resolves once the adapter brings in this topic's publishes from other processes. */
   readonly ready: Promise<void>;
 }
+
+/** What the hub hands an ordered adapter with a publish, and gets back with its delivery. */
+interface Origin {
+  readonly except: WebSocket | null;
+  /** Sockets here it was queued for, once delivered (-1 before). */
+  queued: number;
+}
+
 
 /**
  * A server's topics: which local sockets (and listeners) are subscribed to what, delivery of
@@ -53,13 +60,17 @@ interface Topic {
  *
  * Delivery: a publish is encoded once into a `PreparedMessage` whose frame buffers every
  * subscriber's connection writes as they are (compressed once per deflate parameter set when
- * the codecs allow sharing). Local subscribers get it synchronously, in publish order;
- * subscribers on other processes get it through the adapter, in the order this process
- * published. Slow subscribers are handled by `maxPublishBufferBytes` (see `PubSubOptions`).
+ * the codecs allow sharing). With a relaying adapter, local subscribers get it synchronously
+ * and other processes through the adapter. With an ordered adapter every subscriber, here or
+ * elsewhere, gets the topic's messages in the topic's one order, when the adapter delivers
+ * them (synchronously for the in-memory adapter; once Redis has it for Redis Streams).
+ * Slow subscribers are handled by `maxPublishBufferBytes` (see `PubSubOptions`).
  */
 export class PubSub implements SocketTopics {
   readonly adapter: PubSubAdapter;
   readonly maxPublishBufferBytes: number;
+  private readonly ordered: OrderedPubSubAdapter | null;
+  private readonly resumer: Resumer;
   private readonly byName = new Map<string, Topic>();
   private readonly memberships = new Map<WebSocket, Set<string>>();
   private droppedCount = 0;
@@ -72,6 +83,12 @@ export class PubSub implements SocketTopics {
     }
     this.maxPublishBufferBytes = limit;
     this.adapter = options.pubsubAdapter ?? new MemoryAdapter();
+    this.ordered = isOrdered(this.adapter) ? this.adapter : null;
+    this.resumer = new Resumer(
+      limit,
+      (socket) => this.dropSlow(socket),
+      (socket) => this.socketClosed(socket),
+    );
     this.adapter.attach(this.receive);
   }
 
@@ -90,16 +107,40 @@ export class PubSub implements SocketTopics {
     return this.byName.get(topic)?.sockets.size ?? 0;
   }
 
-  subscribe(socket: WebSocket, topic: string): Promise<void> {
+  /**
+   * Subscribes `socket` to `topic` (see `SubscribeOptions` for `since` and `format`). A socket
+   * already subscribed keeps its subscription as it is. Resolves once publishes from other
+   * processes arrive too and, with `since`, once the history has been sent; never rejects.
+   */
+  subscribe(socket: WebSocket, topic: string, options?: SubscribeOptions): Promise<Subscription> {
     checkTopic(topic);
+    const since = options?.since;
+    const format = options?.format ?? null;
+    if (since !== undefined && typeof since !== "string") throw new TypeError("subscribe(topic, { since }): since is an offset string.");
+    if (format !== null && typeof format !== "function") throw new TypeError("subscribe(topic, { format }): format is a function.");
+    const ordered = this.ordered;
+    if (since !== undefined && ordered === null) {
+      throw new Error(
+        "subscribe(topic, { since }) needs an adapter that keeps history: the default in-memory adapter or RedisStreamsAdapter " +
+          "(RedisAdapter relays without offsets).",
+      );
+    }
     // A socket that is already closing would never be told to forget the subscription.
-    if (socket.readyState !== ReadyState.OPEN) return Promise.resolve();
+    if (socket.readyState !== ReadyState.OPEN) return Promise.resolve({ replayed: 0, truncated: false, offset: undefined });
     let mine = this.memberships.get(socket);
     if (!mine) this.memberships.set(socket, (mine = new Set()));
     const entry = this.topic(topic);
+    const live = (): Subscription => ({ replayed: 0, truncated: false, offset: ordered?.position(topic) });
+    if (mine.has(topic)) return entry.ready.then(live);
     mine.add(topic);
     entry.sockets.add(socket);
-    return entry.ready;
+    if (format === null && since === undefined) return entry.ready.then(live);
+    const state: SubscriberState = { format, waiting: since === undefined ? null : [], waitingBytes: 0, ownOffsets: null, skipThrough: null };
+    (entry.extras ??= new Map()).set(socket, state);
+    if (since === undefined) return entry.ready.then(live);
+    return entry.ready.then(() =>
+      this.resumer.resume(ordered!, topic, socket, state, since, () => entry.extras?.get(socket) === state, () => this.settle(entry, socket, state)),
+    );
   }
 
   unsubscribe(socket: WebSocket, topic: string): boolean {
@@ -108,10 +149,7 @@ export class PubSub implements SocketTopics {
     if (!mine || !mine.delete(topic)) return false;
     if (mine.size === 0) this.memberships.delete(socket);
     const entry = this.byName.get(topic);
-    if (entry) {
-      entry.sockets.delete(socket);
-      this.releaseIfUnused(entry);
-    }
+    if (entry) this.leave(entry, socket);
     return true;
   }
 
@@ -131,9 +169,7 @@ export class PubSub implements SocketTopics {
     this.memberships.delete(socket);
     for (const name of mine) {
       const entry = this.byName.get(name);
-      if (!entry) continue;
-      entry.sockets.delete(socket);
-      this.releaseIfUnused(entry);
+      if (entry) this.leave(entry, socket);
     }
   }
 
@@ -155,17 +191,51 @@ export class PubSub implements SocketTopics {
   }
 
   /**
-   * Sends `data` to every subscriber of `topic` except `except`: on this server now, and on
-   * other processes through the adapter. Text for a string, binary for bytes, unless
-   * `options.binary` says otherwise. Returns the number of sockets here it was queued for.
+   * Sends `data` to every subscriber of `topic` except `except`: on this server and on other
+   * processes. Text for a string, binary for bytes, unless `options.binary` says otherwise.
+   * Returns the number of sockets here it was queued for; with an adapter that orders topics
+   * through a backend (Redis Streams), delivery waits for the backend, and the number is of
+   * the sockets here subscribed now, which it will be queued for. Throws a
+   * `PublishRefusedError` when the adapter cannot take it (its outage queue is full).
    */
   publish(topic: string, data: WebSocketData, options?: PublishOptions, except: WebSocket | null = null): number {
     checkTopic(topic);
     const message = prepare(data, options?.binary);
     const binary = message.opcode === WebSocketOpcode.binary;
+    const ordered = this.ordered;
+    if (ordered !== null && this.closing === null) {
+      const origin: Origin = { except, queued: -1 };
+      const offset = ordered.append(topic, message.payload, binary, origin);
+      if (typeof offset === "string") return Math.max(origin.queued, 0);
+      // Refusals and failures are the adapter's to report ("error" event, counters).
+      offset.catch(() => undefined);
+      const sockets = this.byName.get(topic)?.sockets;
+      return sockets ? sockets.size - (except !== null && sockets.has(except) ? 1 : 0) : 0;
+    }
     if (this.closing === null) this.adapter.publish(topic, message.payload, binary);
     const entry = this.byName.get(topic);
-    return entry ? this.deliver(entry, message, except) : 0;
+    return entry ? this.deliver(entry, message, except, undefined) : 0;
+  }
+
+  /**
+   * Like `publish`, but resolves with the message's offset once it is in the topic's history
+   * (for Redis Streams: once Redis has it), or rejects with a `PublishRefusedError` when it
+   * was not taken. Needs an ordered adapter (the default in-memory one, `RedisStreamsAdapter`).
+   */
+  publishConfirmed(topic: string, data: WebSocketData, options?: PublishOptions, except: WebSocket | null = null): Promise<string> {
+    try {
+      checkTopic(topic);
+      const ordered = this.ordered;
+      if (ordered === null) {
+        throw new Error("publishConfirmed() needs an adapter that gives offsets: the default in-memory adapter or RedisStreamsAdapter; use publish() with RedisAdapter.");
+      }
+      if (this.closing !== null) throw new Error("publishConfirmed() after the server's pub/sub was closed.");
+      const message = prepare(data, options?.binary);
+      const origin: Origin = { except, queued: -1 };
+      return Promise.resolve(ordered.append(topic, message.payload, message.opcode === WebSocketOpcode.binary, origin));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Closes the adapter; publishes after this reach local subscribers only. */
@@ -174,39 +244,93 @@ export class PubSub implements SocketTopics {
     return this.closing;
   }
 
-  /** A publish from another process, as the adapter hands it over. */
-  private readonly receive = (topic: string, payload: Buffer, binary: boolean): void => {
+  /** A message the adapter hands over: another process's, or (ordered adapters) any. */
+  private readonly receive = (topic: string, payload: Buffer, binary: boolean, offset?: string, origin?: unknown): void => {
+    const own = origin as Origin | undefined;
     const entry = this.byName.get(topic);
-    if (!entry) return;
-    this.deliver(entry, new PreparedMessage(binary ? WebSocketOpcode.binary : WebSocketOpcode.text, payload), null);
+    if (!entry) {
+      if (own) own.queued = 0;
+      return;
+    }
+    const message = new PreparedMessage(binary ? WebSocketOpcode.binary : WebSocketOpcode.text, payload);
+    const queued = this.deliver(entry, message, own?.except ?? null, offset);
+    if (own) own.queued = queued;
   };
 
-  private deliver(entry: Topic, message: PreparedMessage, except: WebSocket | null): number {
+  private deliver(entry: Topic, message: PreparedMessage, except: WebSocket | null, offset: string | undefined): number {
     const limit = this.maxPublishBufferBytes;
-    const size = message.payload.length;
+    const extras = entry.extras;
+    let formatted: Map<MessageFormat, PreparedMessage | null> | null = null;
+    let view: PubSubMessage | null = null;
     let sent = 0;
     for (const socket of entry.sockets) {
+      let out = message;
+      if (extras !== null) {
+        const state = extras.get(socket);
+        if (state !== undefined) {
+          if (state.waiting !== null) {
+            this.resumer.hold(socket, state, message, offset, socket === except);
+            continue;
+          }
+          if (socket === except) continue;
+          if (state.skipThrough !== null) {
+            if (this.resumer.sendLive(this.ordered!, entry.name, socket, state, message, offset) === "sent") sent++;
+            if (state.skipThrough === null) this.settle(entry, socket, state);
+            continue;
+          }
+          if (state.format !== null) {
+            formatted ??= new Map();
+            let shared = formatted.get(state.format);
+            if (shared === undefined) {
+              view ??= messageView(entry.name, message, offset);
+              shared = this.resumer.formatted(state.format, view);
+              formatted.set(state.format, shared);
+            }
+            if (shared === null) {
+              this.resumer.formatFailed(socket);
+              continue;
+            }
+            out = shared;
+          }
+        }
+      }
       if (socket === except) continue;
       const buffered = socket.bufferedAmount;
-      if (buffered > 0 && buffered + size > limit) {
+      if (buffered > 0 && buffered + out.payload.length > limit) {
         this.dropSlow(socket);
         continue;
       }
-      if (socket.sendPrepared(message)) sent++;
+      if (socket.sendPrepared(out)) sent++;
       // Refused while open: past the socket's own send buffer limit (maxSendBufferBytes).
       else if (socket.readyState === ReadyState.OPEN) this.dropSlow(socket);
     }
     if (entry.listeners.size > 0) {
-      const event: PubSubMessage = { topic: entry.name, data: message.payload, binary: message.opcode === WebSocketOpcode.binary };
+      view ??= messageView(entry.name, message, offset);
       for (const listener of [...entry.listeners]) {
         try {
-          listener(event);
+          listener(view);
         } catch (error) {
           console.error(`hawser: a listener of topic '${entry.name}' threw:`, error);
         }
       }
     }
     return sent;
+  }
+
+  /** A resumed subscription is live: it needs no extras entry unless it formats or skips. */
+  private settle(entry: Topic, socket: WebSocket, state: SubscriberState): void {
+    if (state.format === null && state.skipThrough === null && entry.extras?.get(socket) === state) this.dropExtras(entry, socket);
+  }
+
+  private leave(entry: Topic, socket: WebSocket): void {
+    entry.sockets.delete(socket);
+    this.dropExtras(entry, socket);
+    this.releaseIfUnused(entry);
+  }
+
+  private dropExtras(entry: Topic, socket: WebSocket): void {
+    if (entry.extras === null || !entry.extras.delete(socket)) return;
+    if (entry.extras.size === 0) entry.extras = null;
   }
 
   /**
@@ -225,7 +349,7 @@ export class PubSub implements SocketTopics {
     let entry = this.byName.get(name);
     if (!entry) {
       const ready = this.adapter.subscribe(name).catch(() => undefined);
-      entry = { name, sockets: new Set(), listeners: new Set(), ready };
+      entry = { name, sockets: new Set(), extras: null, listeners: new Set(), ready };
       this.byName.set(name, entry);
     }
     return entry;
@@ -239,15 +363,12 @@ export class PubSub implements SocketTopics {
   }
 }
 
+function messageView(topic: string, message: PreparedMessage, offset: string | undefined): PubSubMessage {
+  return { topic, data: message.payload, binary: message.opcode === WebSocketOpcode.binary, offset };
+}
+
 function checkTopic(topic: string): void {
   if (typeof topic !== "string" || topic.length === 0) {
     throw new TypeError(`A topic is a non-empty string, got ${typeof topic === "string" ? "''" : typeof topic}.`);
   }
-}
-
-function prepare(data: WebSocketData, binary: boolean | undefined): PreparedMessage {
-  if (typeof data === "string" && binary !== true) return new PreparedMessage(WebSocketOpcode.text, Buffer.from(data));
-  const bytes = bytesOf(data, "publish");
-  if (binary === false) return new PreparedMessage(WebSocketOpcode.text, requireUtf8(bytes, "publish"));
-  return new PreparedMessage(WebSocketOpcode.binary, bytes);
 }

@@ -104,6 +104,8 @@ export async function serve(handler: Handler, options: HandlerOptions = {}): Pro
     : createHttpServer(serverOptions);
   // Parse one header more than allowed, so "too many" is detectable rather than silently truncated.
   httpServer.maxHeadersCount = (options.maxHeaderCount ?? DEFAULT_SERVER_LIMITS.maxHeaderCount) + 1;
+  // Connections count against maxConnections and maxConnectionsPerIp from the accept on.
+  httpServer.on("connection", host.handleConnection);
   httpServer.on("request", host.handleRequest);
   httpServer.on("upgrade", host.handleUpgrade);
   httpServer.on("clientError", answerClientError);

@@ -37,9 +37,12 @@ export class DeliveryQueue {
 
   constructor(
     private readonly codec: MessageCodec,
-    private readonly maxMessageBytes: number,
+    /** The largest message, inflated; the transport changes it with its limit. */
+    public maxMessageBytes: number,
     private readonly listener: TransportListener,
     private readonly owner: DeliveryQueueOwner,
+    /** Check inflated text for UTF-8 (false only for trusted peers). */
+    private readonly validateUtf8 = true,
   ) {}
 
   /** True while queued events are being delivered (a message may be inflating). */
@@ -126,8 +129,8 @@ export class DeliveryQueue {
   /** Hands on an inflated message, or fails the connection (1007) if text is not UTF-8. */
   private deliverInflated(opcode: DataOpcode, data: Buffer): boolean {
     const connection = this.owner.connection;
-    if (opcode === WebSocketOpcode.text && !isValidUtf8(data)) {
-      connection.fail(CloseCode.invalidPayload, "text message is not valid UTF-8");
+    if (opcode === WebSocketOpcode.text && this.validateUtf8 && !isValidUtf8(data)) {
+      connection.fail(CloseCode.invalidPayload, "text message is not valid UTF-8", "invalid-utf8");
       return false;
     }
     this.listener.message(opcode, data);
@@ -137,7 +140,9 @@ export class DeliveryQueue {
   }
 
   private failWith(error: CodecError): void {
-    this.owner.connection.fail(error.closeCode ?? CloseCode.invalidPayload, error.message);
+    const code = error.closeCode ?? CloseCode.invalidPayload;
+    const violation = code === CloseCode.messageTooBig ? "message-too-big" : code === CloseCode.invalidPayload ? "invalid-compressed-data" : "internal";
+    this.owner.connection.fail(code, error.message, violation);
   }
 
   private deliver(entry: Pending): void {

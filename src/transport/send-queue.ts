@@ -4,13 +4,19 @@ import type { MessageCodec } from "../protocol/codec.js";
 import type { WebSocketOpcode } from "../protocol/opcodes.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import { appended, sharedEmpty, withoutHead } from "../protocol/empty.js";
+import type { WriteCallback } from "./write-batcher.js";
 
 type DataOpcode = typeof WebSocketOpcode.text | typeof WebSocketOpcode.binary;
 
 type Outgoing =
   | { kind: "data"; opcode: number; payload: Buffer | string; length: number; compressed: Promise<Buffer> | null }
   | { kind: "prepared"; message: PreparedMessage; shared: Promise<Buffer[] | null> | null }
+  | { kind: "fragment"; opcode: number; payload: Buffer; length: number; fin: boolean; rsv1: boolean; compressed: Promise<Buffer> | null }
+  | { kind: "written"; callback: WriteCallback }
   | { kind: "close"; code: number | undefined; reason: string };
+
+/** What `settled` gives for a compression that failed. */
+const FAILED = Symbol("compression failed");
 
 /** Where the queue's head goes once it is ready: the transport. */
 export interface SendQueueSink {
@@ -18,6 +24,10 @@ export interface SendQueueSink {
   writeData(opcode: number, payload: Buffer | string, compressed: Buffer | null): void;
   /** Writes a prepared message's frames as they are. */
   writeFrames(frames: Buffer[]): void;
+  /** Frames one fragment of a message (its payload compressed already when `rsv1` says so). */
+  writeFragment(opcode: number, payload: Buffer, fin: boolean, rsv1: boolean): void;
+  /** Calls `callback` once the frames written so far are on the socket. */
+  afterFramesWritten(callback: WriteCallback): void;
   sendClose(code: number | undefined, reason: string): void;
   /** Our own side broke (compression failed): fail the connection. */
   failLocally(error: Error): void;
@@ -72,15 +82,41 @@ export class SendQueue {
     this.push({ kind: "prepared", message, shared }, message.payload.length);
   }
 
+  /**
+   * Queues one fragment of a message (see `SocketTransport.sendFragment`); with `compress`, it
+   * goes through the codec's stream for fragments, and RSV1 marks the message's first frame.
+   */
+  sendFragment(opcode: number, payload: Buffer, fin: boolean, compress: boolean): void {
+    const codec = this.codec;
+    const compressed = compress && codec?.compressFragment ? this.startCompression(codec.compressFragment(payload, fin)) : null;
+    const rsv1 = compressed !== null && opcode !== 0;
+    this.push({ kind: "fragment", opcode, payload, length: payload.length, fin, rsv1, compressed }, payload.length);
+  }
+
+  /** Queues a callback for when everything queued before it has been written. */
+  afterWrite(callback: WriteCallback): void {
+    this.push({ kind: "written", callback }, 0);
+  }
+
   /** Queues the close frame behind everything sent so far. */
   close(code: number | undefined, reason: string): void {
     this.push({ kind: "close", code, reason }, 0);
   }
 
-  /** Drops everything queued (the connection is gone). */
+  /**
+   * Drops everything queued (the connection is gone); callbacks waiting for dropped data are
+   * told, in order, before this returns.
+   */
   abandon(): void {
+    const entries = this.entries;
     this.entries = sharedEmpty();
     this.bytes = 0;
+    let error: Error | null = null;
+    for (const entry of entries) {
+      if (entry.kind !== "written") continue;
+      error ??= new Error("The connection closed before the data could be written.");
+      entry.callback(error);
+    }
   }
 
   private startCompression(compressed: Promise<Buffer>): Promise<Buffer> {
@@ -117,17 +153,25 @@ export class SendQueue {
         this.sink.writeFrames(frames);
         continue;
       }
-      let compressed: Buffer | null = null;
-      if (entry.compressed) {
-        try {
-          compressed = await entry.compressed;
-        } catch (error) {
-          this.fail(error as Error);
-          return;
-        }
+      if (entry.kind === "written") {
+        if (!this.shift(entry, 0)) return;
+        this.sink.afterFramesWritten(entry.callback);
+        continue;
       }
-      if (!this.shift(entry, entry.length)) return;
-      this.sink.writeData(entry.opcode, entry.payload, compressed);
+      const compressed = entry.compressed ? await this.settled(entry.compressed) : null;
+      if (compressed === FAILED || !this.shift(entry, entry.length)) return;
+      if (entry.kind === "fragment") this.sink.writeFragment(entry.opcode, compressed ?? entry.payload, entry.fin, entry.rsv1);
+      else this.sink.writeData(entry.opcode, entry.payload, compressed);
+    }
+  }
+
+  /** A compression's result, or FAILED once the failure has failed the connection. */
+  private async settled(compressed: Promise<Buffer>): Promise<Buffer | typeof FAILED> {
+    try {
+      return await compressed;
+    } catch (error) {
+      this.fail(error as Error);
+      return FAILED;
     }
   }
 

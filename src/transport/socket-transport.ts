@@ -5,28 +5,31 @@ import { CloseCode, encodeClosePayload } from "../protocol/close.js";
 import { Connection, type ConnectionEvents } from "../protocol/connection.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import type { MessageCodec } from "../protocol/codec.js";
+import type { ProtocolViolation } from "../protocol/violations.js";
 import type { PreparedMessage } from "./prepared-message.js";
-import { joinKeepalive, leaveKeepalive, type KeepaliveMember } from "./keepalive-wheel.js";
+import { PeerLiveness, type LivenessOwner } from "./peer-liveness.js";
 import { listenToSocket, type SocketEventTarget } from "./socket-events.js";
 import type { TransportListener, TransportOptions } from "./types.js";
-import { connectionOptions, WebSocketProtocolError } from "./types.js";
-import { WriteBatcher } from "./write-batcher.js";
+import { connectionLimits, connectionOptions, WebSocketProtocolError } from "./types.js";
+import { WriteBatcher, type WriteCallback } from "./write-batcher.js";
 import { payloadLength, SendQueue, type SendQueueSink } from "./send-queue.js";
 import { DeliveryQueue, type DeliveryQueueOwner } from "./delivery-queue.js";
 
 export { WebSocketProtocolError, type TransportLimits, type TransportListener, type TransportOptions } from "./types.js";
+export type { WriteCallback } from "./write-batcher.js";
 
 const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
 
 const PAUSED_INFLATING = 1;
 const PAUSED_RECEIVER = 2;
+const PAUSED_RATE = 4;
 
 /**
  * Binds a protocol `Connection` to a TCP (or TLS) socket: reading, batched writing, message
  * order around asynchronous compression, the closing handshake's TCP teardown (RFC 6455
  * section 7.1.1), close and keepalive timers, and backpressure figures.
  */
-export class SocketTransport implements ConnectionEvents, KeepaliveMember, SocketEventTarget, SendQueueSink, DeliveryQueueOwner {
+export class SocketTransport implements ConnectionEvents, LivenessOwner, SocketEventTarget, SendQueueSink, DeliveryQueueOwner {
   readonly connection: Connection;
   private readonly batcher: WriteBatcher;
   private readonly codec: MessageCodec | null;
@@ -35,21 +38,27 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   /** Messages waiting behind one being compressed; made when a message first has to wait. */
   private sendQueue: SendQueue | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
-  /** The keepalive wheel this transport ticks on (0: none). */
-  private keepalivePeriod = 0;
-  private receivedSinceTick = true;
-  private pingOutstanding = false;
-  private pingSentAt = 0;
+  /** Keepalive pings and the dead-peer check; null when keepalive is off. */
+  private readonly liveness: PeerLiveness | null;
+  /** @internal Set on every read, for the keepalive check. */
+  receivedSinceTick = true;
+  /** Resumes reading once the rate budget has refilled (see `rateLimitExceeded`). */
+  private rateTimer: NodeJS.Timeout | null = null;
   /** @internal The end was reported to the listener. */
   finished = false;
   /** The TCP connection has ended; `finished` follows once queued messages are delivered. */
   private socketClosed = false;
   private lastError: Error | null = null;
+  /** `lastError` came from the socket (a reset, say), not from the protocol. */
+  private lastErrorFromSocket = false;
   /**
-   * Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is full.
+   * Why reading is paused: bit 1 while decompressing, bit 2 while the receiver's buffer is
+   * full, bit 4 while the rate budget refills.
    */
   private pauseReasons = 0;
   private readonly sendBufferLimit: number;
+  /** The largest message accepted (inflated); see `setMaxMessageBytes`. */
+  private messageLimit: number;
 
   constructor(
     /** A TCP or TLS socket, or any duplex byte stream (an HTTP/2 stream, RFC 8441). */
@@ -59,12 +68,13 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   ) {
     this.codec = options.codec ?? null;
     this.sendBufferLimit = options.maxSendBufferBytes ?? DEFAULT_SEND_BUFFER_BYTES;
+    this.messageLimit = options.maxMessageBytes;
     this.connection = new Connection(connectionOptions(options), this);
     this.batcher = new WriteBatcher(socket);
     // Frames are already batched per tick; Nagle's algorithm would only add latency.
     if (typeof (socket as Socket).setNoDelay === "function") (socket as Socket).setNoDelay(true);
     listenToSocket(socket, this);
-    if (options.pingIntervalMs > 0) this.startKeepalive();
+    this.liveness = options.pingIntervalMs > 0 ? new PeerLiveness(this, options.pingIntervalMs, options.pongTimeoutMs) : null;
   }
 
   /** Feeds bytes that arrived with the upgrade request, before the socket was handed over. */
@@ -85,9 +95,38 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     return this.writeBacklog + (this.sendQueue === null ? 0 : this.sendQueue.bytes);
   }
 
+  /**
+   * Hands the frames batched in this turn of the event loop to the socket now, so that
+   * `bufferedAmount` counts only what the socket could not write at once (the `ws` face's
+   * reading of it).
+   */
+  flushWrites(): void {
+    this.batcher.flush();
+  }
+
+  /** The timer that cuts the connection if the closing handshake does not finish; null when none runs. @internal */
+  get closeTimerHandle(): NodeJS.Timeout | null {
+    return this.closeTimer;
+  }
+
   /** Bytes framed but not yet taken by the operating system: in the socket or the batcher. */
   private get writeBacklog(): number {
     return this.socket.writableLength + this.batcher.bytes;
+  }
+
+  /** The largest message accepted, inflated; over it the peer gets 1009. */
+  get maxMessageBytes(): number {
+    return this.messageLimit;
+  }
+
+  /**
+   * Changes the largest message (and frame) accepted from the next frame on, say to allow a
+   * client more once it has authenticated (the `ws` face's `_receiver._maxPayload`).
+   */
+  setMaxMessageBytes(maxMessageBytes: number, maxFrameBytes = maxMessageBytes): void {
+    this.messageLimit = maxMessageBytes;
+    this.connection.setLimits(connectionLimits(maxMessageBytes, maxFrameBytes, this.codec !== null));
+    if (this.delivery !== null) this.delivery.maxMessageBytes = maxMessageBytes;
   }
 
   /** The send buffer's high-water mark, from the socket. */
@@ -147,9 +186,36 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     return true;
   }
 
+  /**
+   * Queues one frame of a message sent in pieces (the `ws` face's `fin: false`), or a whole
+   * message with its own compression choice: `opcode` is the message's for its first frame
+   * and continuation (0) after, `fin` marks the last. With `compress` (and a codec that can
+   * compress fragments) the message's frames share one compression stream and its first frame
+   * carries RSV1 (RFC 7692 section 6); the caller keeps one choice for all of a message's
+   * frames. Returns false when the connection is closing or closed.
+   */
+  sendFragment(opcode: number, payload: Buffer, fin: boolean, compress: boolean): boolean {
+    if (!this.connection.canSend || this.closingQueued()) return false;
+    if (this.bufferedAmount >= this.sendBufferLimit) return false;
+    if (!compress && this.nothingWaiting()) {
+      this.connection.sendFrame(opcode, payload, fin, false);
+      return true;
+    }
+    this.queue().sendFragment(opcode, payload, fin, compress);
+    return true;
+  }
+
+  /**
+   * Calls `callback` once everything sent so far (messages still being compressed included)
+   * has been written to the socket, or with an error if the connection ends first.
+   */
+  afterWrite(callback: WriteCallback): void {
+    if (this.nothingWaiting()) this.batcher.afterWrite(callback);
+    else this.sendQueue!.afterWrite(callback);
+  }
+
   sendPing(data?: Uint8Array): boolean {
-    this.pingOutstanding = true;
-    this.pingSentAt = Date.now();
+    this.liveness?.pingSent();
     return this.connection.ping(data);
   }
 
@@ -208,7 +274,17 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   /** @internal */
   writeFrames(frames: Buffer[]): void {
-    if (this.connection.canSend) this.batcher.write(frames);
+    if (this.connection.writable) this.batcher.write(frames);
+  }
+
+  /** @internal */
+  afterFramesWritten(callback: WriteCallback): void {
+    this.batcher.afterWrite(callback);
+  }
+
+  /** @internal */
+  writeFragment(opcode: number, payload: Buffer, fin: boolean, rsv1: boolean): void {
+    this.connection.sendFrame(opcode, payload, fin, rsv1);
   }
 
   /** @internal */
@@ -221,7 +297,8 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   /** @internal A failure on our side (compression broke): fail the connection with 1011. */
   failLocally(error: Error): void {
     this.lastError = error;
-    this.connection.fail(CloseCode.internalError, error.message);
+    this.lastErrorFromSocket = false;
+    this.connection.fail(CloseCode.internalError, error.message, "internal");
   }
 
   // --- ConnectionEvents --------------------------------------------------------------------
@@ -251,7 +328,8 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
         return;
       }
       // Only a connection with a codec receives compressed messages (the core checks RSV1).
-      (this.delivery ??= new DeliveryQueue(this.codec!, this.options.maxMessageBytes, this.listener, this)).message(opcode, data, true);
+      this.delivery ??= new DeliveryQueue(this.codec!, this.messageLimit, this.listener, this, this.options.validateUtf8 !== false);
+      this.delivery.message(opcode, data, true);
       return;
     }
     delivery.message(opcode, data, compressed);
@@ -263,9 +341,18 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
   }
 
   pong(data: Buffer): void {
-    this.pingOutstanding = false;
+    this.liveness?.pongReceived();
     if (this.delivery !== null && !this.delivery.isEmpty) this.delivery.control("pong", data);
     else this.listener.pong(data);
+  }
+
+  /** Messages still being compressed go out before the reply to the peer's close frame. */
+  holdCloseReply(code: number | undefined, reason: string): boolean {
+    if (this.nothingWaiting()) return false;
+    // A close of ours already waiting in the queue will be the reply.
+    if (!this.closingQueued()) this.sendQueue!.close(code, reason);
+    this.armCloseTimer();
+    return true;
   }
 
   closeReceived(code: number, reason: string): void {
@@ -284,8 +371,40 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     }
   }
 
-  failed(code: number, message: string): void {
-    this.lastError = this.lastError ?? new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code);
+  /**
+   * The peer outran the rate limit: stop reading until the budget has refilled ("pause"), or
+   * for good ("close": the 1008 is on its way, and reading the rest of a flood only to drop it
+   * would cost what the limit saves; the close timer cuts the connection).
+   */
+  rateLimitExceeded(action: "pause" | "close", waitMs: number): void {
+    this.setReadPaused(PAUSED_RATE, true);
+    if (action === "pause") {
+      if (this.rateTimer) clearTimeout(this.rateTimer);
+      this.rateTimer = setTimeout(resumeAfterRateLimit, waitMs, this);
+      this.rateTimer.unref();
+    }
+    this.options.onRateLimited?.(action);
+  }
+
+  /** @internal */
+  rateBudgetRefilled(): void {
+    this.rateTimer = null;
+    if (this.socketClosed) return;
+    const held = this.batcher.hold();
+    try {
+      this.connection.resumeAfterRateLimit();
+    } finally {
+      if (held) this.batcher.release();
+    }
+    // Parsing the input held meanwhile may have run out of budget again (a new timer).
+    if (this.rateTimer === null) this.setReadPaused(PAUSED_RATE, false);
+  }
+
+  failed(code: number, message: string, violation: ProtocolViolation, value?: number): void {
+    if (this.lastError === null) {
+      this.lastError = new WebSocketProtocolError(`Connection failed with ${code}: ${message}`, code, violation, value);
+    }
+    this.listener.failedNow?.(this.lastError);
     this.delivery?.abandon();
     this.endAfterFlush();
   }
@@ -324,7 +443,9 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
 
   /** @internal */
   onSocketError(error: Error): void {
-    this.lastError = this.lastError ?? error;
+    if (this.lastError !== null) return;
+    this.lastError = error;
+    this.lastErrorFromSocket = true;
   }
 
   /** @internal */
@@ -337,8 +458,11 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     if (this.socketClosed) return;
     this.socketClosed = true;
     this.clearCloseTimer();
-    this.stopKeepalive();
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.liveness?.stop();
     this.connection.transportClosed();
+    // Write callbacks learn that their data is lost, in send order, before the end is reported.
+    this.batcher.flush();
     this.sendQueue?.abandon();
     // Messages that arrived before the end may still be inflating (the peer's close frame and
     // FIN often come in the same read): deliver them first; the delivery queue then finishes.
@@ -352,7 +476,7 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     this.codec?.close();
     this.delivery?.abandon();
     const connection = this.connection;
-    if (this.lastError) this.listener.error(this.lastError);
+    if (this.lastError) this.listener.error(this.lastError, this.lastErrorFromSocket);
     const peer = connection.receivedClose;
     if (connection.closedCleanly && peer) {
       this.listener.closed(peer.code, peer.reason, true);
@@ -385,40 +509,14 @@ export class SocketTransport implements ConnectionEvents, KeepaliveMember, Socke
     this.closeTimer = null;
   }
 
-  private startKeepalive(): void {
-    this.keepalivePeriod = Math.min(this.options.pingIntervalMs, this.options.pongTimeoutMs);
-    joinKeepalive(this.keepalivePeriod, this);
+  /** @internal The keepalive check found the peer gone. */
+  declareDead(error: Error): void {
+    if (this.lastError === null) this.lastError = error;
+    this.socket.destroy();
   }
+}
 
-  private lastActivity = Date.now();
-
-  /**
-   * Sends a ping after `pingIntervalMs` without traffic from the peer, and declares the peer
-   * dead when `pongTimeoutMs` pass after that ping with nothing received (a peer that vanished
-   * without a FIN, RFC 6455 section 5.5.2's intended use of ping).
-   * @internal
-   */
-  keepaliveTick(now: number): void {
-    if (this.receivedSinceTick) {
-      this.receivedSinceTick = false;
-      this.lastActivity = now;
-      this.pingOutstanding = false;
-      return;
-    }
-    if (this.pingOutstanding) {
-      if (now - this.pingSentAt >= this.options.pongTimeoutMs) {
-        this.lastError = this.lastError ?? new Error(`No answer to a ping within ${this.options.pongTimeoutMs} ms: the peer is gone.`);
-        this.socket.destroy();
-      }
-      return;
-    }
-    if (now - this.lastActivity >= this.options.pingIntervalMs && this.connection.canSend) {
-      this.sendPing();
-    }
-  }
-
-  private stopKeepalive(): void {
-    if (this.keepalivePeriod > 0) leaveKeepalive(this.keepalivePeriod, this);
-    this.keepalivePeriod = 0;
-  }
+/** One timer callback for every transport (no closure per pause). */
+function resumeAfterRateLimit(transport: SocketTransport): void {
+  transport.rateBudgetRefilled();
 }

@@ -10,6 +10,11 @@ import { appended, sharedEmpty } from "../protocol/empty.js";
  */
 export const COALESCE_BYTES = 16 * 1024;
 
+/** Told once bytes have been written to the socket, or with an error when they never will be. */
+export type WriteCallback = (error?: Error | null) => void;
+
+const NOTHING = Buffer.alloc(0);
+
 /**
  * Small frames of every connection are encoded straight into one shared slab rather than
  * into a buffer each that a batch then copies again. A batcher owns a *region* of the slab:
@@ -43,6 +48,8 @@ export class WriteBatcher {
   private flushScheduled = false;
   /** Between `hold()` and `release()`: writes wait for the release instead of the next tick. */
   private holding = false;
+  /** Callbacks waiting for what is batched now to be written (see `afterWrite`); made on first use. */
+  private callbacks: WriteCallback[] | null = null;
 
   constructor(private readonly socket: Duplex) {}
 
@@ -78,6 +85,16 @@ export class WriteBatcher {
   }
 
   /**
+   * Calls `callback` once everything written so far has been written to the socket (its write
+   * callback fired), or with an error when the socket is gone before that. The callbacks ride
+   * on the batch's last socket write: nothing is added to batches without them.
+   */
+  afterWrite(callback: WriteCallback): void {
+    (this.callbacks ??= []).push(callback);
+    this.scheduleFlush();
+  }
+
+  /**
    * Holds writes until `release()`: the transport holds them while it handles one read, so
    * the replies to every message in the read go out in one write, without waiting a tick.
    * Returns false when already holding (the caller then must not release).
@@ -96,11 +113,13 @@ export class WriteBatcher {
   /** Hands everything written so far to the socket now. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.bytes === 0) return;
+    const callbacks = this.callbacks;
+    if (this.bytes === 0 && callbacks === null) return;
     const total = this.bytes;
     this.bytes = 0;
     let chunks = this.chunks;
     this.chunks = sharedEmpty();
+    // The usual batch, the replies to one read, is one slab region: written without an array.
     let only: Buffer | null = null;
     if (this.regionSlab !== null) {
       const region = this.regionSlab.subarray(this.regionStart, this.regionEnd);
@@ -108,19 +127,32 @@ export class WriteBatcher {
       if (chunks.length === 0) only = region;
       else chunks = appended(chunks, region);
     }
+    const count = chunks.length;
     const socket = this.socket;
+    let done: WriteCallback | undefined;
+    if (callbacks !== null) {
+      this.callbacks = null;
+      done = callAll(callbacks);
+    }
     // Nothing can be sent once the socket is destroyed or ended (the transport flushes
     // before it ends the socket).
-    if (socket.destroyed || socket.writableEnded) return;
+    if (socket.destroyed || socket.writableEnded) {
+      done?.(new Error("The connection closed before the data could be written."));
+      return;
+    }
     if (only !== null) {
-      socket.write(only);
-    } else if (chunks.length === 1) {
-      socket.write(chunks[0]!);
+      socket.write(only, done);
+    } else if (count === 1) {
+      socket.write(chunks[0]!, done);
+    } else if (count === 0) {
+      // Only callbacks: an empty write completes after everything the socket already holds.
+      socket.write(NOTHING, done);
     } else if (total <= COALESCE_BYTES) {
-      socket.write(Buffer.concat(chunks, total));
+      socket.write(Buffer.concat(chunks, total), done);
     } else {
       socket.cork();
-      for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
+      for (let i = 0; i < count - 1; i++) socket.write(chunks[i]!);
+      socket.write(chunks[count - 1]!, done);
       socket.uncork();
     }
   }
@@ -161,6 +193,14 @@ export class WriteBatcher {
     this.bytes += size;
     this.scheduleFlush();
   }
+}
+
+/** One write callback for several, called in order with the write's outcome. */
+function callAll(callbacks: WriteCallback[]): WriteCallback {
+  if (callbacks.length === 1) return callbacks[0]!;
+  return (error) => {
+    for (const callback of callbacks) callback(error);
+  };
 }
 
 /** One function for every batcher (no closure per connection). */

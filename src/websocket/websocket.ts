@@ -5,7 +5,7 @@ import type { SocketTransport } from "../transport/socket-transport.js";
 import { CloseEvent, WebSocketFrame } from "./frame.js";
 import { ReceiveQueue } from "./receive-queue.js";
 import { SocketListener } from "./socket-listener.js";
-import type { PublishOptions, SocketTopics } from "./topics.js";
+import type { PublishOptions, SocketTopics, SubscribeOptions, Subscription } from "./topics.js";
 import { bytesOf, requireUtf8, setDeliveredText, type SendOptions, type WebSocketData } from "./message-data.js";
 
 export type { SendOptions, WebSocketData } from "./message-data.js";
@@ -123,8 +123,8 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     this.closeObserver = observer;
   }
 
-  /** Wires the socket to an open transport; called once by the server or client layer. */
-  attach(transport: SocketTransport): void {
+  /** Wires the socket to an open transport (null: a reconnecting client's ended); server or client layer. */
+  attach(transport: SocketTransport | null): void {
     this.transport = transport;
   }
 
@@ -201,10 +201,12 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
    * Subscribes to `topic`: every `publish` to it, from this server or (through the server's
    * adapter) any other process, is sent to this socket. The promise resolves once messages
    * published elsewhere reach it too (at once without an adapter); it never rejects.
-   * Subscriptions end when the socket closes.
+   * Subscriptions end when the socket closes. `options`: `since` and `format` (`SubscribeOptions`).
    */
-  subscribe(topic: string): Promise<void> {
-    return this.requireTopics("subscribe").subscribe(this, topic);
+  subscribe(topic: string): Promise<void>;
+  subscribe(topic: string, options: SubscribeOptions): Promise<Subscription>;
+  subscribe(topic: string, options?: SubscribeOptions): Promise<Subscription | void> {
+    return this.requireTopics("subscribe").subscribe(this, topic, options);
   }
 
   /** Ends a subscription; false when there was none. */
@@ -227,6 +229,11 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
    */
   publish(topic: string, data: WebSocketData, options?: PublishOptions): number {
     return this.requireTopics("publish").publish(topic, data, options, this);
+  }
+
+  /** `publish()`, resolving with the message's offset once it is in the topic's history (see `PubSub`). */
+  publishConfirmed(topic: string, data: WebSocketData, options?: PublishOptions): Promise<string> {
+    return this.requireTopics("publishConfirmed").publishConfirmed(topic, data, options, this);
   }
 
   /** Sends a ping (at most 125 bytes). The peer's pong arrives at `onpong`. */

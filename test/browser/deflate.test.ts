@@ -100,7 +100,12 @@ async function startDeflateServer(options: PerMessageDeflateOptions, received: R
       socket.send(event.data);
     };
   };
-  return startServer(handler, { pingIntervalMs: 0, perMessageDeflate: options });
+  // The page's WebSocket goes through a frame tap on another port: a cross-origin request, let
+  // through for the page's own origin only.
+  let pageOrigin = "";
+  const server = await startServer(handler, { pingIntervalMs: 0, perMessageDeflate: options, allowedOrigins: (origin) => origin === pageOrigin });
+  pageOrigin = server.httpUrl;
+  return server;
 }
 
 function describeMessages(messages: TappedMessage[]): string {

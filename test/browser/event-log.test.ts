@@ -2,6 +2,8 @@
 // (pages/event-log-scenario.js) runs in headless Chromium and in Node against the same hawser
 // server, and the two event logs must be identical, event for event and value for value. The
 // server also records what it saw of each run; those records must match too.
+// Node's built-in WebSocket (undici's) runs the same scenario in a child process; its log must
+// be Chromium's but for the differences named in undici-differences.ts.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -12,11 +14,14 @@ import type { Handler } from "../../src/server/handler.js";
 import type { WebSocket as ServerSocket } from "../../src/websocket/websocket.js";
 import { WebSocket } from "../../src/web.js";
 import { chromiumPeer, CHROMIUM_ARGS, launchChromium } from "../helpers/chromium.js";
+import { nodeWebSocketPeer, runNodeWebSocket, type NodeWebSocketReport } from "../helpers/node-websocket.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { waitUntil, withTimeout } from "../helpers/wait.js";
 import { eventLogScenario, type ScenarioUrls } from "./pages/event-log-scenario.js";
+import { undiciDifferences, undiciLingeringSockets } from "./undici-differences.js";
 
 const chromium = chromiumPeer();
+const nodeWebSocket = nodeWebSocketPeer();
 const SCENARIO_SOURCE = readFileSync(new URL("./pages/event-log-scenario.js", import.meta.url), "utf8");
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -53,7 +58,7 @@ async function refusedPort(): Promise<number> {
   return address.port;
 }
 
-describe("WHATWG WebSocket: Chromium and hawser/web give identical event logs", { skip: chromium.skip }, () => {
+describe("WHATWG WebSocket: Chromium, hawser/web and Node's own give the same event logs", { skip: chromium.skip }, () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;
@@ -114,8 +119,13 @@ describe("WHATWG WebSocket: Chromium and hawser/web give identical event logs", 
     return { log, server: seen };
   }
 
+  /** Chromium's run: the reference every other WebSocket is compared with (run once, for both tests). */
+  let chromiumRun: Promise<{ log: unknown[][]; server: ServerRecord }> | undefined;
+  const inChromium = (): Promise<{ log: unknown[][]; server: ServerRecord }> =>
+    (chromiumRun ??= run("Chromium", () => page.evaluate(`window.eventLogScenario(WebSocket, ${JSON.stringify(urls)})`)));
+
   test("the same scenario logs the same events in Chromium and in Node", async (t) => {
-    const inBrowser = await run("Chromium", () => page.evaluate(`window.eventLogScenario(WebSocket, ${JSON.stringify(urls)})`));
+    const inBrowser = await inChromium();
     const inNode = await run("Node", () => eventLogScenario(WebSocket, urls));
     t.diagnostic(`Chromium ${browser.version()} (${CHROMIUM_ARGS.join(" ")}): ${inBrowser.log.length} log entries`);
 
@@ -146,5 +156,24 @@ describe("WHATWG WebSocket: Chromium and hawser/web give identical event logs", 
       ],
       "connections the server accepted, with the extension offer and answer",
     );
+  });
+
+  test("Node's own WebSocket (undici) logs what Chromium logs, but for undici's named differences", { skip: nodeWebSocket.skip }, async (t) => {
+    nodeWebSocket.assertAvailable();
+    const inBrowser = await inChromium();
+    let report: NodeWebSocketReport | undefined;
+    const inUndici = await run("Node's own WebSocket", async () => {
+      report = await runNodeWebSocket(["event-log", JSON.stringify(urls)]);
+      return report.log;
+    });
+    assert.ok(report, "the peer reported");
+    const differences = undiciDifferences(report.undiciVersion);
+    t.diagnostic(`Node ${report.nodeVersion}, undici ${report.undiciVersion}: ${differences.length} known differences from Chromium`);
+    for (const difference of differences) t.diagnostic(`undici: ${difference.name}`);
+
+    const expected = differences.reduce<unknown[][]>((log, difference) => difference.apply(log), inBrowser.log);
+    assert.deepEqual(inUndici.log, expected, "undici's event log differs from Chromium's in a way not listed in undici-differences.ts");
+    assert.deepEqual(inUndici.server, inBrowser.server, "the server saw the undici run differently from Chromium's");
+    assert.equal(report.lingeringSockets, undiciLingeringSockets(report.undiciVersion), "TCP connections undici left open");
   });
 });

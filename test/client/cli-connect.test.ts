@@ -87,7 +87,8 @@ describe("hawser connect options and exit statuses", () => {
           socket.terminate();
         }
       },
-      { pingIntervalMs: 0 },
+      // The --origin test sends a foreign Origin on purpose.
+      { pingIntervalMs: 0, allowedOrigins: ["http://example.test"] },
     );
     url = server.url;
   });

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { API_DOC, renderApiDocs } from "../../scripts/api-docs.js";
 import * as hawser from "../../src/index.js";
 import * as web from "../../src/web.js";
+import * as ws from "../../src/ws/index.js";
 
 test("docs/api.md matches the code (regenerate with `npx tsx scripts/api-docs.ts`)", () => {
   const rendered = renderApiDocs();
@@ -16,7 +17,9 @@ test("docs/api.md matches the code (regenerate with `npx tsx scripts/api-docs.ts
 
 test("every name exported at run time has a section in docs/api.md", () => {
   const page = readFileSync(API_DOC, "utf8");
-  const [core, webPart] = page.split("## `hawser/web`");
+  const [core, rest] = page.split("## `hawser/web`");
+  const [webPart, wsPart] = rest!.split("## `hawser/ws`");
   for (const name of Object.keys(hawser)) assert.match(core!, new RegExp(`^### (class |function |const |interface |type |enum )?${name}\\b`, "m"), name);
   for (const name of Object.keys(web)) assert.match(webPart!, new RegExp(`^### (class |function |const |interface |type |enum )?${name}\\b`, "m"), name);
+  for (const name of Object.keys(ws)) assert.match(wsPart!, new RegExp(`^### (class |function |const |interface |type |enum )?${name}\\b`, "m"), name);
 });

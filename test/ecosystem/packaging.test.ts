@@ -69,6 +69,36 @@ describe("the built package, installed from its tarball", () => {
     assert.deepEqual(cjs.kinds, ["function", "function"]);
   });
 
+  test("hawser/ws: require() gives the WebSocket class with ws's statics; import gives the same names", () => {
+    writeFileSync(
+      join(project, "ws-cjs.cjs"),
+      `const WebSocket = require("hawser/ws");\n` +
+        `console.log(JSON.stringify({ kind: typeof WebSocket, self: WebSocket.WebSocket === WebSocket, server: WebSocket.Server === WebSocket.WebSocketServer && typeof WebSocket.Server, stream: typeof WebSocket.createWebSocketStream, open: WebSocket.OPEN }));\n`,
+    );
+    writeFileSync(
+      join(project, "ws-esm.mjs"),
+      `import WebSocket, * as all from "hawser/ws";\n` +
+        `console.log(JSON.stringify({ names: Object.keys(all).sort(), same: all.WebSocket === WebSocket && all.WebSocketServer === WebSocket.Server }));\n`,
+    );
+    assert.deepEqual(JSON.parse(runNode(project, "ws-cjs.cjs")), { kind: "function", self: true, server: "function", stream: "function", open: 1 });
+    assert.deepEqual(JSON.parse(runNode(project, "ws-esm.mjs")), { names: ["WebSocket", "WebSocketServer", "createWebSocketStream", "default"], same: true });
+  });
+
+  test("a CommonJS program serves and connects with require('hawser/ws'), as it did with require('ws')", () => {
+    writeFileSync(
+      join(project, "ws-roundtrip.cjs"),
+      `const WebSocket = require("hawser/ws");
+const wss = new WebSocket.Server({ port: 0, host: "127.0.0.1" }, () => {
+  const ws = new WebSocket("ws://127.0.0.1:" + wss.address().port);
+  ws.on("open", () => ws.send("hi"));
+  ws.on("message", (data) => { console.log(String(data)); ws.close(); wss.close(); });
+});
+wss.on("connection", (ws) => ws.on("message", (data) => ws.send("ws:" + data)));
+`,
+    );
+    assert.equal(runNode(project, "ws-roundtrip.cjs").trim(), "ws:hi");
+  });
+
   test("a CommonJS program serves and connects with require('hawser')", () => {
     writeFileSync(
       join(project, "roundtrip.cjs"),
@@ -128,6 +158,14 @@ export type Browserish = WebWebSocket;
 `,
     );
     writeFileSync(
+      join(examples, "require-ws-types.cts"),
+      // ws's typings are \`export =\`: a CommonJS program writes \`import WebSocket = require("ws")\`.
+      `import WebSocket = require("hawser/ws");
+export const server: WebSocket.Server = new WebSocket.Server({ noServer: true });
+server.on("connection", (ws: WebSocket) => ws.on("message", (data: WebSocket.RawData, isBinary: boolean) => ws.send(data, { binary: isBinary })));
+`,
+    );
+    writeFileSync(
       join(project, "tsconfig.json"),
       JSON.stringify({
         compilerOptions: {
@@ -150,6 +188,7 @@ export type Browserish = WebWebSocket;
     // The types came from the installed package, both flavours, never from the repository's src/.
     assert.match(result.stdout, /node_modules\/hawser\/dist\/index\.d\.ts/);
     assert.match(result.stdout, /node_modules\/hawser\/dist\/cjs\/index\.d\.ts/);
+    assert.match(result.stdout, /node_modules\/hawser\/dist\/cjs\/ws\/commonjs\.d\.cts/);
     assert.ok(!result.stdout.includes(join(ROOT, "src") + "/"), "no file of the repository's src/ was read");
   });
 });

@@ -6,6 +6,10 @@ import zlib from "node:zlib";
 import { DeflateError, PerMessageDeflate } from "../../src/extensions/deflate.js";
 import { forRole, type DeflateParams } from "../../src/extensions/deflate-negotiation.js";
 import { SlidingWindow } from "../../src/extensions/sliding-window.js";
+import type { WindowPriming } from "../../src/extensions/window-priming.js";
+
+/** Both ways an inflater gets the window: Node's is "dictionary"; Deno's node:zlib needs the other. */
+const PRIMINGS: readonly WindowPriming[] = ["dictionary", "stored-block"];
 
 const TAKEOVER: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
 
@@ -38,9 +42,9 @@ function noise(size: number, seed: number): Buffer {
   return out;
 }
 
-test("small messages inflate at once, large ones on zlib streams, and back-references cross between them", async () => {
+for (const priming of PRIMINGS) test(`small messages inflate at once, large ones on zlib streams, and back-references cross between them (window: ${priming})`, async () => {
   for (const bits of [9, 12, 15]) {
-    const receiver = new PerMessageDeflate(forRole({ ...TAKEOVER, clientMaxWindowBits: bits }, "server"));
+    const receiver = new PerMessageDeflate(forRole({ ...TAKEOVER, clientMaxWindowBits: bits }, "server"), {}, undefined, priming);
     const compress = peerCompressor(bits);
     const phrase = Buffer.from(`the same phrase again and again, window ${bits} `);
     // Each large message starts with the phrase, a back-reference into the message before it.
@@ -64,8 +68,8 @@ test("small messages inflate at once, large ones on zlib streams, and back-refer
   }
 });
 
-test("decompressSync keeps the limits: 1009 past the size limit, 1007 on corrupt data, and the error sticks", async () => {
-  const receiver = new PerMessageDeflate(forRole(TAKEOVER, "server"));
+for (const priming of PRIMINGS) test(`decompressSync keeps the limits: 1009 past the size limit, 1007 on corrupt data, and the error sticks (window: ${priming})`, async () => {
+  const receiver = new PerMessageDeflate(forRole(TAKEOVER, "server"), {}, undefined, priming);
   const compress = peerCompressor();
   const bomb = await compress(Buffer.alloc(1_000_000));
   assert.ok(bomb.length < 16 * 1024, "small enough for the synchronous path");
@@ -73,20 +77,25 @@ test("decompressSync keeps the limits: 1009 past the size limit, 1007 on corrupt
   await assert.rejects(receiver.decompress(Buffer.from([0x00]), true, 10), (err: unknown) => err instanceof DeflateError && err.closeCode === 1009);
   receiver.close();
 
-  const corrupt = new PerMessageDeflate(forRole(TAKEOVER, "server"));
+  const corrupt = new PerMessageDeflate(forRole(TAKEOVER, "server"), {}, undefined, priming);
   assert.throws(() => corrupt.decompressSync(Buffer.from([0xff, 0xff, 0xff]), 1000), (err: unknown) => err instanceof DeflateError && err.closeCode === 1007);
   assert.throws(() => corrupt.decompressSync(Buffer.from([0x00]), 1000), (err: unknown) => err instanceof DeflateError && err.closeCode === 1007);
   corrupt.close();
 
-  const exact = new PerMessageDeflate(forRole(TAKEOVER, "server"));
+  const exact = new PerMessageDeflate(forRole(TAKEOVER, "server"), {}, undefined, priming);
   const message = Buffer.alloc(5000, 0x61);
-  assert.equal(exact.decompressSync(await peerCompressor()(message), 5000)!.length, 5000, "exactly the limit is allowed");
-  assert.throws(() => new PerMessageDeflate(forRole(TAKEOVER, "server")).decompressSync(zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4), 0), (err: unknown) => err instanceof DeflateError && err.closeCode === 1009);
+  const exactPeer = peerCompressor();
+  assert.equal(exact.decompressSync(await exactPeer(message), 5000)!.length, 5000, "exactly the limit is allowed");
+  // With a window in place (however it was primed), the limit counts the message's bytes only.
+  assert.ok(exact.decompressSync(await exactPeer(message), 5000)!.equals(message), "exactly the limit, after a window");
+  const third = await exactPeer(message);
+  assert.throws(() => exact.decompressSync(third, 4999), (err: unknown) => err instanceof DeflateError && err.closeCode === 1009);
+  assert.throws(() => new PerMessageDeflate(forRole(TAKEOVER, "server"), {}, undefined, priming).decompressSync(zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4), 0), (err: unknown) => err instanceof DeflateError && err.closeCode === 1009);
   exact.close();
 });
 
-test("a message with a BFINAL block followed by more is left to the stream path, which handles it", async () => {
-  const receiver = new PerMessageDeflate(forRole(TAKEOVER, "server"));
+for (const priming of PRIMINGS) test(`a message with a BFINAL block followed by more is left to the stream path, which handles it (window: ${priming})`, async () => {
+  const receiver = new PerMessageDeflate(forRole(TAKEOVER, "server"), {}, undefined, priming);
   const first = zlib.deflateRawSync(Buffer.from("hello hello hello ")); // ends with BFINAL
   const rest = zlib.deflateRawSync(Buffer.from("world"), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
   const message = Buffer.concat([first, rest]);
@@ -95,8 +104,8 @@ test("a message with a BFINAL block followed by more is left to the stream path,
   receiver.close();
 });
 
-test("without context takeover nothing carries over, and no window is kept", async () => {
-  const receiver = new PerMessageDeflate(forRole({ ...TAKEOVER, clientNoContextTakeover: true }, "server"));
+for (const priming of PRIMINGS) test(`without context takeover nothing carries over, and no window is kept (window: ${priming})`, async () => {
+  const receiver = new PerMessageDeflate(forRole({ ...TAKEOVER, clientNoContextTakeover: true }, "server"), {}, undefined, priming);
   for (let i = 0; i < 3; i++) {
     const message = Buffer.from(`message ${i} message ${i}`);
     const compressed = zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
@@ -119,8 +128,8 @@ test("SlidingWindow keeps exactly the last `size` bytes across slides", () => {
   assert.deepEqual([...window.bytes!], new Array(100).fill(9));
 });
 
-test("a small message that inflates past 256 KiB goes to the thread pool, which still enforces the limit", async () => {
-  const receiver = new PerMessageDeflate(forRole(TAKEOVER, "server"));
+for (const priming of PRIMINGS) test(`a small message that inflates past 256 KiB goes to the thread pool, which still enforces the limit (window: ${priming})`, async () => {
+  const receiver = new PerMessageDeflate(forRole(TAKEOVER, "server"), {}, undefined, priming);
   const compress = peerCompressor();
   const large = Buffer.alloc(1_000_000, 0x61);
   const compressed = await compress(large);

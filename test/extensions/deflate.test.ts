@@ -166,14 +166,14 @@ test("RFC 7692 §7.2.3 examples decode; our output matches §7.2.3.1 and §7.2.3
   }
 });
 
-test("blocks after a BFINAL block in the same message continue the window (RFC 7692 §7.2.1)", async () => {
+for (const priming of ["dictionary", "stored-block"] as const) test(`blocks after a BFINAL block in the same message continue the window (RFC 7692 §7.2.1; window: ${priming})`, async () => {
   const first = Buffer.from("Hello, hello, hello! ");
   const second = Buffer.from("Hello again, hello! and hello once more.");
   const finalBlock = zlib.deflateRawSync(first); // ends with BFINAL, octet-padded
   const continuation = zlib.deflateRawSync(second, { dictionary: first, finishFlush: zlib.constants.Z_SYNC_FLUSH });
   const payload = Buffer.concat([finalBlock, continuation.subarray(0, continuation.length - 4)]);
   for (const split of [payload.length, finalBlock.length, finalBlock.length - 1, 3]) {
-    const receiver = new PerMessageDeflate(forRole(DEFAULT_PARAMS, "client"));
+    const receiver = new PerMessageDeflate(forRole(DEFAULT_PARAMS, "client"), {}, undefined, priming);
     const out = Buffer.concat([
       await receiver.decompress(payload.subarray(0, split), split === payload.length, 1000),
       ...(split < payload.length ? [await receiver.decompress(payload.subarray(split), true, 1000)] : []),

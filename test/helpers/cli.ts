@@ -29,12 +29,24 @@ export interface RunningProgram {
   stop(): Promise<number | string>;
 }
 
+/** Another JavaScript runtime to run a program with (Bun, Deno): see test/helpers/runtimes.ts. */
+export interface Launcher {
+  readonly executable: string;
+  /** Variables added to the environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts `node [nodeArgs] script args` and waits for "listening on http://HOST:PORT/".
- * Pass `--port 0 --host 127.0.0.1` in `args` to get a free loopback port.
+ * Pass `--port 0 --host 127.0.0.1` in `args` to get a free loopback port. With a `launcher`,
+ * its executable runs instead of this Node, with `nodeArgs` as its own arguments.
  */
-export async function startProgram(script: string, args: string[], nodeArgs: string[] = []): Promise<RunningProgram> {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+export async function startProgram(script: string, args: string[], nodeArgs: string[] = [], launcher?: Launcher): Promise<RunningProgram> {
+  const child = spawn(launcher?.executable ?? process.execPath, [...nodeArgs, script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...launcher?.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   const port = await withTimeout(
@@ -48,7 +60,9 @@ export async function startProgram(script: string, args: string[], nodeArgs: str
       child.stderr!.on("data", onData);
       void exited.then((code) => reject(new Error(`${script} exited (${code}) before listening:\n${output}`)));
     }),
-    15_000,
+    // Generous: a program that starts several processes under tsx (the cluster example) can
+    // take over 15 s on a loaded 2-core machine, and only a hang should fail here.
+    60_000,
     `${script} to start listening`,
   ).catch((error: unknown) => {
     child.kill("SIGKILL");
@@ -87,6 +101,34 @@ export function runProgram(script: string, args: string[]): Promise<{ code: numb
     15_000,
     `${script} ${args.join(" ")} to finish`,
   ).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+}
+
+/**
+ * Runs `executable args` to completion (a test peer, or a program under another runtime) and
+ * parses the JSON it prints; fails with its stderr when it exits with another status than 0,
+ * and kills it after `timeoutMs`.
+ */
+export function runForJson(
+  executable: string,
+  args: readonly string[],
+  options: { what: string; timeoutMs: number; env?: Readonly<Record<string, string>> },
+): Promise<unknown> {
+  const child = spawn(executable, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const finished = new Promise<unknown>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code !== 0) reject(new Error(`${options.what} exited with ${code}:\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+  return withTimeout(finished, options.timeoutMs, options.what).catch((error: unknown) => {
     child.kill("SIGKILL");
     throw error;
   });

@@ -110,7 +110,8 @@ describe(`${CONNECTIONS.toLocaleString("en")} connections compressing at once`, 
   for (const serverNoContextTakeover of [false, true]) {
     const name = serverNoContextTakeover ? "server_no_context_takeover" : "context takeover";
     test(`${name}: ${ROUNDS} rounds of a 64 KiB message from every connection, echoed compressed; twice`, async (t) => {
-      const server = await startLoadServer({ pingIntervalMs: 0, perMessageDeflate: { serverNoContextTakeover } });
+      // Every connection comes from 127.0.0.1: past the default maxConnectionsPerIp (256).
+      const server = await startLoadServer({ pingIntervalMs: 0, perMessageDeflate: { serverNoContextTakeover }, maxConnectionsPerIp: CONNECTIONS });
       servers.push(server);
       const message = jsonMessage();
       const idle = await server.request("gc");

@@ -2,9 +2,9 @@
 // echo server (the seed's example). The script reports digests of what it sent and what came
 // back and compares them byte for byte; the assertions are made here.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { runForJson } from "../helpers/cli.js";
 import { startEchoServer, type EchoServer } from "../helpers/echo-server.js";
 import { INTEROP_SIZES } from "../helpers/payloads.js";
 import { pythonWebsockets, SYSTEM_PYTHON } from "../helpers/peers.js";
@@ -38,23 +38,8 @@ interface Report {
 }
 
 /** Runs one scenario of the Python client and parses its report; fails with its stderr. */
-function runPython(url: string, args: string[]): Promise<Report> {
-  const child = spawn(SYSTEM_PYTHON, [SCRIPT, url, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const finished = new Promise<Report>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => {
-      if (code !== 0) reject(new Error(`python_client.py ${args.join(" ")} exited with ${code}:\n${stderr}`));
-      else resolve(JSON.parse(stdout) as Report);
-    });
-  });
-  return withTimeout(finished, 60_000, `python_client.py ${args.join(" ")}`).catch((error: unknown) => {
-    child.kill("SIGKILL");
-    throw error;
-  });
+async function runPython(url: string, args: string[]): Promise<Report> {
+  return (await runForJson(SYSTEM_PYTHON, [SCRIPT, url, ...args], { what: `python_client.py ${args.join(" ")}`, timeoutMs: 60_000 })) as Report;
 }
 
 function assertEchoes(results: Comparison[] | undefined, expectedLabels: string[]): void {

@@ -221,14 +221,14 @@ test("close: after transportClosed nothing is parsed and the state is CLOSED", (
 
 test("fail() from a layer above writes the code, truncates a long message to 123 bytes, and happens once", () => {
   const t = connect("server");
-  t.conn.fail(1007, "é".repeat(100));
-  t.conn.fail(1002, "second");
+  t.conn.fail(1007, "é".repeat(100), "invalid-utf8");
+  t.conn.fail(1002, "second", "invalid-opcode");
   const [close] = sentCloses(t);
   assert.equal(close!.code, 1007);
   assert.ok(Buffer.byteLength(close!.reason) <= 123);
   assert.ok(close!.reason.startsWith("ééé"));
   assert.deepEqual(t.rec.shape, [{ type: "failed", code: 1007 }]);
-  assert.deepEqual(t.conn.failureReason, { code: 1007, message: "é".repeat(100) });
+  assert.deepEqual(t.conn.failureReason, { code: 1007, message: "é".repeat(100), violation: "invalid-utf8" });
   assert.equal(t.conn.readyState, ReadyState.CLOSING);
 });
 
@@ -322,7 +322,7 @@ test("re-entrancy: fail() from a message event stops parsing the rest of the sam
   const t = connect("server");
   t.rec.message = function (opcode, data, compressed) {
     Recorder.prototype.message.call(this, opcode, data, compressed);
-    t.conn.fail(1008, "policy");
+    t.conn.fail(1008, "policy", "internal");
   };
   t.feed(Buffer.concat([clientFrame(OP.text, "first"), clientFrame(OP.ping, "p"), clientFrame(OP.text, "second")]));
   assert.deepEqual(t.rec.shape, [
@@ -358,4 +358,76 @@ test("empty chunks between bytes change nothing", () => {
   const t = connect("server");
   for (const byte of stream) t.feed(Buffer.alloc(0), Buffer.of(byte), Buffer.alloc(0));
   assert.deepEqual(t.rec.shape, [{ type: "message", opcode: OP.text, data: Buffer.from("abc"), compressed: false }]);
+});
+
+// --- options for the `ws` face -------------------------------------------------------------
+
+test("autoPong false: a ping is reported but not answered", () => {
+  const t = connect("server", { autoPong: false });
+  t.feed(clientFrame(OP.ping, "hello"));
+  assert.deepEqual(t.rec.shape, [{ type: "ping", data: Buffer.from("hello") }]);
+  assert.deepEqual(t.sent(), []);
+});
+
+test("validateUtf8 false: invalid UTF-8 text is delivered as received", () => {
+  const t = connect("server", { validateUtf8: false });
+  t.feed(clientFrame(OP.text, Uint8Array.of(0xff, 0xfe), { fin: false }), clientFrame(OP.cont, Uint8Array.of(0xc3)));
+  assert.deepEqual(t.rec.messages.map((m) => [...m.data]), [[0xff, 0xfe, 0xc3]]);
+  assert.equal(t.rec.failures.length, 0);
+});
+
+test("recordFragments: the ends of a message's fragments are noted and taken once", () => {
+  const t = connect("server");
+  t.conn.recordFragments(true);
+  t.feed(clientFrame(OP.binary, "ab", { fin: false }), clientFrame(OP.cont, "", { fin: false }), clientFrame(OP.cont, "cde"));
+  assert.deepEqual(t.conn.takeFragmentEnds(), [2, 2]);
+  assert.deepEqual(t.conn.takeFragmentEnds(), []);
+  t.feed(clientFrame(OP.binary, "whole"));
+  assert.deepEqual(t.conn.takeFragmentEnds(), [], "a message of one frame has no inner ends");
+  t.conn.recordFragments(false);
+  t.feed(clientFrame(OP.binary, "x", { fin: false }), clientFrame(OP.cont, "y"));
+  assert.deepEqual(t.conn.takeFragmentEnds(), []);
+});
+
+test("each failure names its violation, with the opcode, length or close code at fault", () => {
+  const cases: Array<[string, Buffer[], string, number | undefined]> = [
+    ["reserved opcode", [clientFrame(5, "")], "invalid-opcode", 5],
+    ["stray continuation", [clientFrame(OP.cont, "x")], "invalid-opcode", 0],
+    ["RSV2", [clientFrame(OP.text, "x", { rsv2: true })], "reserved-bits", undefined],
+    ["RSV1 without compression", [clientFrame(OP.text, "x", { rsv1: true })], "unexpected-rsv1", undefined],
+    ["unmasked", [serverFrame(OP.text, "x")], "unmasked-frame", undefined],
+    ["fragmented ping", [clientFrame(OP.ping, "x", { fin: false })], "fragmented-control", undefined],
+    ["long ping", [clientFrame(OP.ping, Buffer.alloc(126))], "control-payload-length", 126],
+    ["bad close code", [clientFrame(OP.close, closePayload(1005))], "invalid-close-code", 1005],
+    ["bad text", [clientFrame(OP.text, Uint8Array.of(0xff))], "invalid-utf8", undefined],
+    ["too big", [clientFrame(OP.binary, Buffer.alloc(64))], "message-too-big", undefined],
+  ];
+  for (const [name, frames, violation, value] of cases) {
+    const t = connect("server", { maxMessageBytes: 32 });
+    t.feed(...frames);
+    assert.deepEqual(t.rec.failures.map((f) => [f.violation, f.value]), [[violation, value]], name);
+  }
+});
+
+test("holdCloseReply: the reply to the peer's close waits for what the layer above still sends", () => {
+  const t = connect("server");
+  const held: Array<[number | undefined, string]> = [];
+  t.rec.holdCloseReply = (code, reason) => {
+    held.push([code, reason]);
+    return true;
+  };
+  t.feed(clientFrame(OP.close, closePayload(1000, "done")));
+  assert.deepEqual(held, [[1000, "done"]]);
+  assert.deepEqual(t.rec.shape, [{ type: "closeReceived", code: 1000, reason: "done" }], "not complete until the reply is out");
+  assert.equal(t.conn.readyState, ReadyState.CLOSING);
+  assert.equal(t.conn.canSend, false, "no new messages after the peer's close");
+  assert.equal(t.conn.sendText("queued before the close arrived"), true, "messages already accepted still go out");
+  t.conn.close(1000, "done");
+  assert.deepEqual(
+    t.sent().map((f) => f.opcode),
+    [OP.text, OP.close],
+  );
+  assert.equal(t.rec.events.at(-1)!.type, "closeHandshakeComplete");
+  assert.equal(t.conn.readyState, ReadyState.CLOSED);
+  assert.equal(t.conn.closedCleanly, true);
 });

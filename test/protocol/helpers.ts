@@ -93,7 +93,7 @@ export type Recorded =
   | { type: "pong"; data: Buffer }
   | { type: "closeReceived"; code: number; reason: string }
   | { type: "closeHandshakeComplete" }
-  | { type: "failed"; code: number; message: string };
+  | { type: "failed"; code: number; message: string; violation: string; value: number | undefined };
 
 /** ConnectionEvents that remember everything, with payloads copied at the time they arrive. */
 export class Recorder implements ConnectionEvents {
@@ -122,8 +122,11 @@ export class Recorder implements ConnectionEvents {
   closeHandshakeComplete(): void {
     this.events.push({ type: "closeHandshakeComplete" });
   }
-  failed(code: number, message: string): void {
-    this.events.push({ type: "failed", code, message });
+  /** Set by a test to hold the reply to the peer's close frame. */
+  holdCloseReply?: (code: number | undefined, reason: string) => boolean;
+
+  failed(code: number, message: string, violation: string, value?: number): void {
+    this.events.push({ type: "failed", code, message, violation, value });
   }
 
   /** Every byte written so far. */

@@ -97,7 +97,7 @@ test("compression: a ping behind a compressed message is not answered before the
     { compression: true },
   );
   assert.equal(t.rec.shape.length, 1, "only the compressed message so far");
-  t.conn.fail(1007, "corrupt compressed data");
+  t.conn.fail(1007, "corrupt compressed data", "invalid-compressed-data");
   t.conn.resumeReceiving();
   assert.ok(!t.rec.shape.some((event) => (event as { type: string }).type === "ping"), "the ping behind a failed message is never acted on");
 });

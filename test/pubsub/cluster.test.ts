@@ -204,7 +204,7 @@ describe("Redis restarted under three hawser processes", { skip: binary.skip }, 
     after(async () => {
       for (const client of clients) client.ws.terminate();
       await Promise.all(nodes.map((node) => node.stop()));
-      await redis.kill();
+      await redis.remove();
     });
     // c0 and c1 on node 0; c2 on node 1; c3 on node 2.
     for (const [i, node] of [0, 0, 1, 2].entries()) clients.push(await Client.connect(nodes[node]!, `c${i}`));

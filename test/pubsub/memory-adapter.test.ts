@@ -8,6 +8,7 @@ import { startSocketServer } from "../helpers/server.js";
 import { sleep } from "../helpers/wait.js";
 import { WsPeer } from "../helpers/ws-peer.js";
 import { adapterContract } from "./adapter-contract.js";
+import { orderedAdapterContract } from "./ordered-contract.js";
 
 describe("MemoryAdapter on a shared bus: the adapter contract", () => {
   const bus = new MemoryBus();
@@ -61,5 +62,18 @@ describe("MemoryAdapter", () => {
     }
     // Closing a server closes its adapter, which leaves the bus.
     assert.equal(bus.members.size, 0);
+  });
+});
+
+describe("MemoryAdapter on a shared bus: the ordered adapter contract", () => {
+  const buses = new Map<string, MemoryBus>();
+  orderedAdapterContract({
+    makeAdapter: (history) => {
+      // One bus per set of limits, as adapters sharing a backend share its settings.
+      const key = JSON.stringify(history ?? {});
+      let bus = buses.get(key);
+      if (!bus) buses.set(key, (bus = new MemoryBus(history ? { history } : {})));
+      return new MemoryAdapter(bus);
+    },
   });
 });

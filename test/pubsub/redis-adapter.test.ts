@@ -84,7 +84,7 @@ describe("RedisAdapter", () => {
     let redis: PrivateRedis | null = null;
     after(async () => {
       await Promise.all([hub.close(), otherHub.close()]);
-      await redis?.kill();
+      await redis?.remove();
     });
     const heard: string[] = [];
     const heardOther: string[] = [];

@@ -45,11 +45,15 @@ describe("reading the request", () => {
   let server: TestServer;
   let seen: Seen[] = [];
   before(async () => {
-    server = await startServer((cgi) => {
-      seen.push(snapshot(cgi));
-      if (cgi.websocketRequested()) cgi.acceptWebsocket().close(1000, "seen");
-      else cgi.write("seen", true);
-    });
+    server = await startServer(
+      (cgi) => {
+        seen.push(snapshot(cgi));
+        if (cgi.websocketRequested()) cgi.acceptWebsocket().close(1000, "seen");
+        else cgi.write("seen", true);
+      },
+      // The WebSocket request below comes from a page of another origin, on purpose.
+      { allowedOrigins: ["http://example.test"] },
+    );
   });
   after(() => server.close());
 

@@ -58,10 +58,30 @@ describe("hawser echo", () => {
     assert.equal(response.body, BROWSER_HINT);
   });
 
-  test("without --origin, any origin is accepted", async () => {
-    const peer = await WsPeer.connect(echo.url + "/", { origin: "http://anywhere.test" });
-    assert.equal((await peer.next()).text, "hello");
-    await peer.close();
+  test("without --origin, another site's page is refused with 403; its own origin and programs get in", async () => {
+    await assert.rejects(WsPeer.connect(echo.url + "/", { origin: "http://anywhere.test" }), { status: 403 });
+    await assert.rejects(WsPeer.connect(echo.url + "/", { origin: "null" }), { status: 403 });
+    for (const origin of [echo.httpUrl, undefined]) {
+      const peer = await WsPeer.connect(echo.url + "/", origin ? { origin } : {});
+      assert.equal((await peer.next()).text, "hello");
+      await peer.close();
+    }
+  });
+});
+
+describe("hawser echo --any-origin", () => {
+  test("accepts pages of every origin", async () => {
+    assertBuilt();
+    const echo = await startProgram(CLI, ["echo", "--port", "0", "--host", "127.0.0.1", "--any-origin"]);
+    try {
+      for (const origin of ["http://anywhere.test", "null"]) {
+        const peer = await WsPeer.connect(echo.url + "/", { origin });
+        assert.equal((await peer.next()).text, "hello");
+        await peer.close();
+      }
+    } finally {
+      await echo.stop();
+    }
   });
 });
 
@@ -69,20 +89,21 @@ describe("hawser echo --origin", () => {
   let echo: RunningProgram;
   before(async () => {
     assertBuilt();
-    echo = await startProgram(CLI, ["echo", "--port", "0", "--host", "127.0.0.1", "--origin", "http://x"]);
+    echo = await startProgram(CLI, ["echo", "--port", "0", "--host", "127.0.0.1", "--origin", "http://x", "--origin", "https://y.test"]);
   });
   after(() => echo?.stop());
 
-  test("accepts that origin", async () => {
-    const peer = await WsPeer.connect(echo.url + "/", { origin: "http://x" });
-    assert.equal((await peer.next()).text, "hello");
-    await peer.close();
+  test("accepts those origins (repeatable), beside its own and programs without Origin", async () => {
+    for (const origin of ["http://x", "https://y.test", echo.httpUrl, undefined]) {
+      const peer = await WsPeer.connect(echo.url + "/", origin ? { origin } : {});
+      assert.equal((await peer.next()).text, "hello", `Origin ${origin}`);
+      await peer.close();
+    }
   });
 
-  test("refuses other origins, and none, with 403", async () => {
+  test("refuses other origins with 403", async () => {
     await assert.rejects(WsPeer.connect(echo.url + "/", { origin: "http://y" }), { status: 403 });
     await assert.rejects(WsPeer.connect(echo.url + "/", { origin: "http://x.evil" }), { status: 403 });
-    await assert.rejects(WsPeer.connect(echo.url + "/"), { status: 403 });
   });
 
   test("still gives the browser hint to a plain GET", async () => {
@@ -148,5 +169,44 @@ describe("hawser command line", () => {
     const result = await runProgram(CLI, ["echo", "--port", "eighty"]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Not a port number: 'eighty'/);
+  });
+});
+
+describe("hawser refuses what it does not understand", () => {
+  const refused: Array<[string[], RegExp]> = [
+    [["echo", "--no-deflat"], /hawser echo does not know the option '--no-deflat'/],
+    [["echo", "--orgin", "http://x"], /does not know the option '--orgin'/],
+    [["chat", "--cert", "cert.pem"], /hawser chat does not know the option '--cert'/],
+    [["demo", "--redis", "redis://127.0.0.1"], /hawser demo does not know the option '--redis'/],
+    [["autobahn", "--http2"], /hawser autobahn does not know the option '--http2'/],
+    [["echo", "8085"], /hawser echo takes no argument '8085'/],
+    [["echo", "--origin"], /Option '--origin[^']*' argument/],
+    [["echo", "--origin", "https://x.test/app"], /--origin: 'https:\/\/x\.test\/app' has more than an origin.*'https:\/\/x\.test'/],
+    [["echo", "--any-origin", "--origin", "https://x.test"], /give it or --origin URL, not both/],
+    [["echo", "--max-connections-per-ip", "none"], /--max-connections-per-ip expects a whole number of 1 or more, or 'unlimited'/],
+    [["echo", "--rate-limit-action", "drop"], /--rate-limit-action is 'pause' or 'close'/],
+  ];
+  for (const [args, message] of refused) {
+    test(`hawser ${args.join(" ")}: exit 2, naming the argument, and nothing listens`, async () => {
+      assertBuilt();
+      const result = await runProgram(CLI, [...args, "--port", "0", "--host", "127.0.0.1"]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stdout, /listening on/);
+    });
+  }
+
+  test("the limits on the command line reach the server: --max-connections-per-ip 1 refuses a second connection with 503", async () => {
+    assertBuilt();
+    const echo = await startProgram(CLI, ["echo", "--port", "0", "--host", "127.0.0.1", "--max-connections-per-ip", "1", "--messages-per-second", "unlimited"]);
+    try {
+      const first = await WsPeer.connect(echo.url + "/");
+      assert.equal((await first.next()).text, "hello");
+      await assert.rejects(WsPeer.connect(echo.url + "/"), { status: 503 });
+      await first.close();
+      assert.match(echo.output(), /refused a connection from 127\.0\.0\.1.*maxConnectionsPerIp/);
+    } finally {
+      await echo.stop();
+    }
   });
 });

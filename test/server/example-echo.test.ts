@@ -35,8 +35,12 @@ describe("examples/echo.ts", () => {
     }
   });
 
-  test('another origin makes the handler throw "bad origin": 500, and the example goes on serving', async () => {
-    await assert.rejects(WsPeer.connect(echo.url + "/", { origin: "http://elsewhere.test" }), { status: 500 });
+  test("another site's page is refused by the server's origin policy (403) before the handler runs", async () => {
+    await assert.rejects(WsPeer.connect(echo.url + "/", { origin: "http://elsewhere.test" }), { status: 403 });
+    assert.doesNotMatch(echo.output(), /bad origin/, "the handler never saw it");
+  });
+
+  test('no Origin (a program) passes the policy, and the handler\'s own check throws "bad origin": 500; the example goes on serving', async () => {
     await assert.rejects(WsPeer.connect(echo.url + "/"), { status: 500 });
     assert.match(echo.output(), /bad origin/, "the failure is logged");
     const peer = await WsPeer.connect(echo.url + "/", { origin: "http://arsdnet.net" });

@@ -35,6 +35,11 @@ function sendSink(): SendQueueSink & { log: string[] } {
     writeFrames: (frames) => log.push(`frames:${frames.length}`),
     sendClose: (code, reason) => log.push(`close:${code}:${reason}`),
     failLocally: (error) => log.push(`fail:${error.message}`),
+    writeFragment: (opcode, payload, fin, rsv1) => log.push(`fragment:${opcode}:${payload.toString()}:${fin ? "fin" : "more"}${rsv1 ? ":rsv1" : ""}`),
+    afterFramesWritten: (callback) => {
+      log.push("written");
+      callback();
+    },
   };
 }
 
@@ -81,6 +86,47 @@ test("SendQueue: nothing is written once the queue was abandoned during a compre
   await tick();
   assert.deepEqual(sink.log, []);
   assert.equal(queue.bytes, 0);
+});
+
+class FragmentCodec extends ManualCodec {
+  compressFragment(data: Buffer, fin: boolean): Promise<Buffer> {
+    return this.compress(Buffer.from(`${data.toString()}${fin ? "" : "+"}`));
+  }
+}
+
+test("SendQueue: a fragmented compressed message keeps its order, RSV1 on its first frame only", async () => {
+  const codec = new FragmentCodec();
+  const sink = sendSink();
+  const queue = new SendQueue(codec, sink);
+  queue.sendFragment(TEXT, Buffer.from("one"), false, true);
+  queue.sendFragment(0, Buffer.from("two"), true, true);
+  queue.sendFragment(BINARY, Buffer.from("raw"), true, false);
+  assert.deepEqual(codec.pending.map((p) => p.input.toString()), ["one+", "two"], "each fragment goes through the codec's fragment stream");
+  codec.pending[1]!.resolve(Buffer.from("Z2"));
+  await tick();
+  assert.deepEqual(sink.log, [], "the second fragment waits for the first");
+  codec.pending[0]!.resolve(Buffer.from("Z1"));
+  await tick();
+  assert.deepEqual(sink.log, ["fragment:1:Z1:more:rsv1", "fragment:0:Z2:fin", "fragment:2:raw:fin"]);
+  assert.equal(queue.bytes, 0);
+});
+
+test("SendQueue: a write callback waits for the messages queued before it; abandoning reports it", async () => {
+  const codec = new ManualCodec();
+  const sink = sendSink();
+  const queue = new SendQueue(codec, sink);
+  const outcomes: string[] = [];
+  queue.send(TEXT, "a long message to compress", 26);
+  queue.afterWrite((error) => outcomes.push(error ? `error:${error.message}` : "written"));
+  codec.pending[0]!.resolve(Buffer.from("Z"));
+  await tick();
+  assert.deepEqual(sink.log, ["1:a long message to compress>Z", "written"]);
+  assert.deepEqual(outcomes, ["written"]);
+
+  queue.send(TEXT, "another long message", 20);
+  queue.afterWrite((error) => outcomes.push(error ? `error:${error.message}` : "written"));
+  queue.abandon();
+  assert.deepEqual(outcomes, ["written", "error:The connection closed before the data could be written."], "told at once, before abandon() returns");
 });
 
 function delivery(codec: ManualCodec) {

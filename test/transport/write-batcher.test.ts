@@ -91,6 +91,42 @@ test("a prepared (shared) frame up to 16 KiB is one buffer, so no subscriber's b
   assert.equal(new PreparedMessage(0x2, Buffer.alloc(20_000)).frames.length, 2, "a larger one keeps its payload by reference");
 });
 
+test("afterWrite: the callback fires once the batch holding earlier frames was written by the socket", async () => {
+  const { socket, calls } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  const seen: string[] = [];
+  batcher.write([Buffer.from("a")]);
+  batcher.afterWrite((error) => seen.push(`first:${error ?? "ok"}:${calls.length}`));
+  batcher.write([Buffer.from("b")]);
+  batcher.afterWrite((error) => seen.push(`second:${error ?? "ok"}:${calls.length}`));
+  assert.deepEqual(seen, [], "nothing is written before the flush");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(calls.map((c) => Buffer.concat(c.chunks).toString()), ["ab"], "the callbacks add no write of their own");
+  assert.deepEqual(seen, ["first:ok:1", "second:ok:1"]);
+});
+
+test("afterWrite with nothing batched waits for what the socket already holds", async () => {
+  const { socket, calls } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  let called = 0;
+  batcher.afterWrite(() => called++);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(called, 1);
+  assert.equal(Buffer.concat(calls.flatMap((c) => c.chunks)).length, 0, "no bytes were added to the stream");
+});
+
+test("afterWrite on a destroyed socket reports an error instead of success", async () => {
+  const { socket } = recordingSocket();
+  const batcher = new WriteBatcher(socket as never);
+  batcher.write([Buffer.from("lost")]);
+  const errors: Array<Error | null | undefined> = [];
+  batcher.afterWrite((error) => errors.push(error));
+  socket.destroy();
+  batcher.flush();
+  assert.equal(errors.length, 1);
+  assert.match(String(errors[0]?.message), /closed before the data could be written/);
+});
+
 // --- frames encoded into the shared slab (writeFrame) ----------------------------------------
 
 test("replies written with writeFrame during a read leave as one write of consecutive frames", () => {

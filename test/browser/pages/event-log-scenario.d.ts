@@ -18,4 +18,12 @@ export interface ScenarioUrls {
 /** A WebSocket constructor as browsers have it (hawser/web's or the browser's own). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
 
-export function eventLogScenario(WebSocketClass: WebSocketConstructor, urls: ScenarioUrls): Promise<unknown[][]>;
+export interface ScenarioOptions {
+  /**
+   * For a WebSocket that fires no `close` after a failed connection (undici 6): how long to wait
+   * for it after `error` before logging `[label, "no close event", readyState]` and going on.
+   */
+  closeAfterErrorMs?: number;
+}
+
+export function eventLogScenario(WebSocketClass: WebSocketConstructor, urls: ScenarioUrls, options?: ScenarioOptions): Promise<unknown[][]>;

@@ -8,9 +8,12 @@
 /**
  * @param {typeof WebSocket} WebSocketClass the constructor under test
  * @param {{ echo: string, echoNoProtocol: string, serverClose: string, notFound: string, refused: string, hang: string }} urls
+ * @param {{ closeAfterErrorMs?: number }} [options] closeAfterErrorMs: for a WebSocket known to
+ *   fire no `close` after a failed connection (undici 6), how long to wait for it after `error`
+ *   before logging ["no close event", readyState] and going on; without it the scenario waits.
  * @returns {Promise<unknown[][]>}
  */
-export async function eventLogScenario(WebSocketClass, urls) {
+export async function eventLogScenario(WebSocketClass, urls, options = {}) {
   const log = [];
   /** Blob reads in flight: each fills in its own log entry, so the order stays the order of events. */
   const reads = [];
@@ -52,8 +55,18 @@ export async function eventLogScenario(WebSocketClass, urls) {
         log.push(describe(event.data, [label, "message", count, event.constructor.name, event.origin, event.lastEventId, event.ports.length, ws.readyState]));
         onMessage?.(ws, count);
       };
-      ws.onerror = (event) => log.push([label, "error", event.constructor.name, ws.readyState]);
+      let noClose;
+      ws.onerror = (event) => {
+        log.push([label, "error", event.constructor.name, ws.readyState]);
+        if (options.closeAfterErrorMs !== undefined && noClose === undefined) {
+          noClose = setTimeout(() => {
+            log.push([label, "no close event", ws.readyState]);
+            resolve();
+          }, options.closeAfterErrorMs);
+        }
+      };
       ws.onclose = (event) => {
+        clearTimeout(noClose);
         log.push([label, "close", event.constructor.name, event.code, event.reason, event.wasClean, ...snapshot(ws)]);
         resolve();
       };
