@@ -1370,12 +1370,17 @@ int main(int argc, char **argv)
                 t_measure = now;
                 cpu_measure = cpu_seconds();
                 phase = P_MEASURE;
+                /* The harness samples the server's CPU time between these two lines. */
+                printf("{\"event\":\"measuring\"}\n");
+                fflush(stdout);
             }
             break;
         case P_MEASURE:
             if ((double)(now - t_measure) / 1e9 >= O.duration) {
                 t_end = now;
                 phase = P_DONE;
+                printf("{\"event\":\"measured\"}\n");
+                fflush(stdout);
             }
             break;
         case P_HOLD:

@@ -10,8 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ensureLoadgen, resultProblem, runIdle, runLoadgen, type LoadgenResult } from "./lib/loadgen.js";
 import { parseOptions, USAGE, type BenchOptions } from "./lib/options.js";
-import { otherCpu, snapshot } from "./lib/noise.js";
+import { otherCpu, processSeconds, snapshot } from "./lib/noise.js";
 import { canPin, freePort, gist, killRunning, rssKb, startPinned, stop, waitForPort, type Started } from "./lib/proc.js";
+import { svgChart } from "./lib/chart.js";
 import { buildRows, markdown, oneLine, type Meta, type RunRecord } from "./lib/report.js";
 import { SCENARIOS, type Measurement, type Scenario } from "./lib/scenarios.js";
 import { serverSpecs, type ServerSpec } from "./lib/servers.js";
@@ -49,6 +50,16 @@ function measurementOf(r: LoadgenResult): Measurement {
   };
 }
 
+/**
+ * Server CPU µs per message (echo) or per delivery (broadcast) over the measurement window:
+ * what a server spends per message whatever limited the rate (the generator, other work).
+ */
+function cpuPerMessage(r: LoadgenResult, window: { cpuS?: number; wallS?: number }): Pick<Measurement, "cpuUsPerMsg"> {
+  const perSecond = r.mode === "broadcast" ? (r.deliveries_per_s ?? 0) : r.msgs_per_s;
+  if (window.cpuS === undefined || !window.wallS || perSecond <= 0) return {};
+  return { cpuUsPerMsg: (window.cpuS * 1e6) / (perSecond * window.wallS) };
+}
+
 /** Idle scenario: RSS before, open N connections, let the server settle, RSS again. */
 async function measureIdle(server: Started, args: string[], opts: BenchOptions, record: RunRecord): Promise<LoadgenResult> {
   const pid = server.child.pid;
@@ -75,13 +86,24 @@ async function runOne(spec: ServerSpec, scenario: Scenario, round: number, opts:
     const args = loadgenArgs(scenario, spec, port, opts);
     const pid = server.child.pid;
     const before = snapshot(pid);
-    const result = scenario.kind === "idle" ? await measureIdle(server, args, opts, record) : await runLoadgen(root, args);
+    // The server's CPU time over the generator's measurement window, for CPU per message.
+    const window: { startS?: number; startMs?: number; cpuS?: number; wallS?: number } = {};
+    const onWindow = (edge: "start" | "end"): void => {
+      if (edge === "start") {
+        window.startS = processSeconds(pid);
+        window.startMs = performance.now();
+      } else if (window.startS !== undefined && window.startMs !== undefined) {
+        window.cpuS = processSeconds(pid) - window.startS;
+        window.wallS = (performance.now() - window.startMs) / 1000;
+      }
+    };
+    const result = scenario.kind === "idle" ? await measureIdle(server, args, opts, record) : await runLoadgen(root, args, onWindow);
     const after = snapshot(pid);
     record.loadgen = result;
     record.otherCpu = otherCpu(before, after, result.gen_cpu_total_s);
     const wallS = (after.atMs - before.atMs) / 1000;
     if (wallS > 0) record.serverCpu = (after.serverS - before.serverS) / wallS;
-    if (scenario.kind !== "idle") record.measurement = measurementOf(result);
+    if (scenario.kind !== "idle") record.measurement = { ...measurementOf(result), ...cpuPerMessage(result, window) };
     const problem = resultProblem(result);
     if (server.child.exitCode !== null) throw new Error(`server exited during the run: ${gist(server.output())}`);
     if (problem) throw new Error(problem);
@@ -197,12 +219,16 @@ async function main(): Promise<number> {
   const dir = path.join(root, "bench", "results");
   const stamp = `${opts.deflate ? "deflate-" : ""}${date.replace(/[:.]/g, "-")}`;
   const latest = opts.deflate ? "latest-deflate.md" : "latest.md";
+  const latestChart = latest.replace(/\.md$/, ".svg");
+  const chart = svgChart(meta, rows);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ meta, rows: rows.map((r) => ({ ...r, scenario: r.scenario.id })), runs }, null, 2) + "\n");
   writeFileSync(path.join(dir, `${stamp}.md`), md);
   writeFileSync(path.join(dir, latest), md);
+  writeFileSync(path.join(dir, `${stamp}.svg`), chart);
+  writeFileSync(path.join(dir, latestChart), chart);
   console.log(`\n${md}`);
-  console.log(`written: bench/results/${stamp}.json, .md and ${latest}`);
+  console.log(`written: bench/results/${stamp}.json, .md, .svg, ${latest} and ${latestChart}`);
 
   const failed = runs.filter((r) => !r.ok).length;
   if (failed) console.error(`${failed} run(s) failed`);

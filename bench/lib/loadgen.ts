@@ -87,9 +87,15 @@ function spawnLoadgen(root: string, args: string[], onLine?: (line: string) => v
   return { started, collected };
 }
 
-/** Run a timed scenario (echo or broadcast) to completion. */
-export async function runLoadgen(root: string, args: string[]): Promise<LoadgenResult> {
-  const { started, collected } = spawnLoadgen(root, args);
+/**
+ * Run a timed scenario (echo or broadcast) to completion. `onWindow` is told when the
+ * measurement window starts and ends, so the server's CPU can be read over the same span.
+ */
+export async function runLoadgen(root: string, args: string[], onWindow?: (edge: "start" | "end") => void): Promise<LoadgenResult> {
+  const { started, collected } = spawnLoadgen(root, args, (line) => {
+    if (line.includes('"event":"measuring"')) onWindow?.("start");
+    else if (line.includes('"event":"measured"')) onWindow?.("end");
+  });
   await started.exited;
   return parseResult(collected.stdout, collected.stderr);
 }

@@ -13,6 +13,8 @@ export interface Measurement {
   p99Us?: number;
   deliveriesPerSec?: number;
   rssPerConnKb?: number;
+  /** Server CPU µs per message echoed (per delivery in broadcast), over the measurement window. */
+  cpuUsPerMsg?: number;
   /** CPU the generator used per second of the window: near 1.0 means it, not the server, was the limit. */
   genCpu?: number;
 }
@@ -39,6 +41,7 @@ export interface Scenario {
 }
 
 const msgs: Metric = { key: "msgsPerSec", label: "msg/s", better: "higher" };
+const cpu: Metric = { key: "cpuUsPerMsg", label: "server CPU µs/msg", better: "lower" };
 const mbps: Metric = { key: "mbPerSec", label: "MB/s", better: "higher" };
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -49,19 +52,20 @@ export const SCENARIOS: readonly Scenario[] = [
       { key: "p50Us", label: "p50 µs", better: "lower" },
       { key: "p99Us", label: "p99 µs", better: "lower" },
       msgs,
+      cpu,
     ],
   },
   {
     id: "b", title: "100 conns, 32 B, 16 in flight", kind: "echo", connections: 100, size: 32, inflight: 16,
-    opcode: "text", rawMeaningful: true, metrics: [msgs],
+    opcode: "text", rawMeaningful: true, metrics: [msgs, cpu],
   },
   {
     id: "c", title: "1,000 conns, 512 B, 1 in flight", kind: "echo", connections: 1000, size: 512, inflight: 1,
-    opcode: "text", rawMeaningful: true, metrics: [msgs],
+    opcode: "text", rawMeaningful: true, metrics: [msgs, cpu],
   },
   {
     id: "d", title: "10 conns, 64 KiB, 1 in flight", kind: "echo", connections: 10, size: 64 * 1024, inflight: 1,
-    opcode: "binary", rawMeaningful: true, metrics: [mbps, msgs],
+    opcode: "binary", rawMeaningful: true, metrics: [mbps, msgs, cpu],
   },
   {
     id: "e", title: "4 conns, 4 MiB, 1 in flight", kind: "echo", connections: 4, size: 4 * 1024 * 1024, inflight: 1,
@@ -75,6 +79,9 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     id: "g", title: "broadcast 256 B to 1,000 conns, 16 in flight", kind: "broadcast", connections: 1000, size: 256,
     inflight: 16, opcode: "text", rawMeaningful: false,
-    metrics: [{ key: "deliveriesPerSec", label: "deliveries/s", better: "higher" }],
+    metrics: [
+      { key: "deliveriesPerSec", label: "deliveries/s", better: "higher" },
+      { key: "cpuUsPerMsg", label: "server CPU µs/delivery", better: "lower" },
+    ],
   },
 ];
