@@ -195,6 +195,7 @@ export class FrameParser {
     const b0 = chunk[pos]!;
     const start = this.wholePayloadStart;
     let ascii = false;
+    const payload = chunk.subarray(start, end);
     if (this.options.expectMasked) {
       if (end - start < SHORT_UNMASK_LIMIT) {
         // One view per chunk, shared by its frames, dropped when the chunk is parsed.
@@ -206,10 +207,10 @@ export class FrameParser {
         key[1] = chunk[start - 3]!;
         key[2] = chunk[start - 2]!;
         key[3] = chunk[start - 1]!;
-        applyMask(chunk.subarray(start, end), key, 0);
+        applyMask(payload, key, 0);
       }
     }
-    const keepGoing = this.sink.wholeDataFrame(b0 & 0x0f, (b0 & 0x40) !== 0, chunk.subarray(start, end), ascii);
+    const keepGoing = this.sink.wholeDataFrame(b0 & 0x0f, (b0 & 0x40) !== 0, payload, ascii);
     if (!keepGoing) this.stop();
     return keepGoing && this.state !== State.Stopped;
   }
