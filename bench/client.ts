@@ -86,13 +86,20 @@ async function main(): Promise<number> {
     for (const load of LOADS) {
       for (const client of rotate(CLIENTS, round - 1)) {
         const genArgs = [
-          "--client", client,
-          "--connections", String(load.connections),
-          "--inflight", String(load.inflight),
-          "--size", String(load.size),
-          "--opcode", load.opcode,
-          "--warmup", String(warmupS),
-          "--duration", String(durationS),
+          "--client",
+          client,
+          "--connections",
+          String(load.connections),
+          "--inflight",
+          String(load.inflight),
+          "--size",
+          String(load.size),
+          "--opcode",
+          load.opcode,
+          "--warmup",
+          String(warmupS),
+          "--duration",
+          String(durationS),
         ];
         const run = await runNodeLoadgen(root, SERVER, genArgs);
         records.push({ round, load: load.id, client, run });
@@ -101,7 +108,7 @@ async function main(): Promise<number> {
         console.log(
           f
             ? `${where}: ${formatNumber(f.msgsPerSec)} msg/s, client ${f.clientMsPer1k.toFixed(1)} ms CPU/1k msgs, ` +
-              `client CPU ${f.clientCores.toFixed(2)}, server CPU ${f.serverCores.toFixed(2)}`
+                `client CPU ${f.clientCores.toFixed(2)}, server CPU ${f.serverCores.toFixed(2)}`
             : `${where}: FAILED: ${run.error}`,
         );
       }

@@ -29,7 +29,12 @@ const wsEcho = path.join(root, "bench", "servers", "ws-echo.mjs");
 const SERVERS: Server[] = [
   { name: "hawser-deflate", deflate: true, greeting: 2, command: { file: node, args: [hawserCli, "echo", "--host", "127.0.0.1", ...BENCH_CLI_LIMITS] } },
   { name: "ws-deflate", deflate: true, greeting: 0, command: { file: node, args: [wsEcho, "--deflate"] } },
-  { name: "hawser-plain", deflate: false, greeting: 2, command: { file: node, args: [hawserCli, "echo", "--no-deflate", "--host", "127.0.0.1", ...BENCH_CLI_LIMITS] } },
+  {
+    name: "hawser-plain",
+    deflate: false,
+    greeting: 2,
+    command: { file: node, args: [hawserCli, "echo", "--no-deflate", "--host", "127.0.0.1", ...BENCH_CLI_LIMITS] },
+  },
   { name: "ws-plain", deflate: false, greeting: 0, command: { file: node, args: [wsEcho] } },
 ];
 
@@ -96,15 +101,23 @@ async function main(): Promise<number> {
     for (const load of LOADS) {
       for (const server of rotate(SERVERS, round - 1 + LOADS.indexOf(load))) {
         const genArgs = [
-          "--client", "ws",
+          "--client",
+          "ws",
           ...(server.deflate ? ["--deflate"] : []),
-          "--connections", String(load.connections),
-          "--inflight", String(load.inflight),
-          "--size", String(load.size),
-          "--opcode", "text",
-          "--greeting", String(server.greeting),
-          "--warmup", String(warmupS),
-          "--duration", String(durationS),
+          "--connections",
+          String(load.connections),
+          "--inflight",
+          String(load.inflight),
+          "--size",
+          String(load.size),
+          "--opcode",
+          "text",
+          "--greeting",
+          String(server.greeting),
+          "--warmup",
+          String(warmupS),
+          "--duration",
+          String(durationS),
         ];
         const run = await runNodeLoadgen(root, server.command, genArgs);
         records.push({ round, load: load.id, server: server.name, run });

@@ -65,13 +65,16 @@ function startServer(behaviour) {
         const end = state.buf.indexOf("\r\n\r\n");
         if (end < 0) return;
         const key = /sec-websocket-key:\s*(\S+)/i.exec(state.buf.subarray(0, end).toString())[1];
-        let accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+        let accept = createHash("sha1")
+          .update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+          .digest("base64");
         if (behaviour === "bad-accept") accept = accept.replace(/^./, (c) => (c === "A" ? "B" : "A"));
         // The deflate behaviours agree to compression without context takeover (RFC 7692 7.1.1),
         // so every message stands alone and node:zlib's one-shot calls can serve.
-        const extension = behaviour.startsWith("deflate") && behaviour !== "deflate-declined"
-          ? "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits=12\r\n"
-          : "";
+        const extension =
+          behaviour.startsWith("deflate") && behaviour !== "deflate-declined"
+            ? "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits=12\r\n"
+            : "";
         socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${extension}\r\n`);
         state.buf = state.buf.subarray(end + 4);
         state.open = true;
@@ -118,10 +121,14 @@ function startServer(behaviour) {
           const b = payload.subarray(payload.length / 3, (2 * payload.length) / 3);
           const c = payload.subarray((2 * payload.length) / 3);
           const bytes = Buffer.concat([
-            header(false, opcode, a.length, false), a,
-            header(true, 0x9, 3, false), Buffer.from("hi!"),
-            header(false, 0x0, b.length, true), b,
-            header(true, 0x0, c.length, false), c,
+            header(false, opcode, a.length, false),
+            a,
+            header(true, 0x9, 3, false),
+            Buffer.from("hi!"),
+            header(false, 0x0, b.length, true),
+            b,
+            header(true, 0x0, c.length, false),
+            c,
           ]);
           for (let i = 0; i < 4; i++) socket.write(bytes.subarray(i, i + 1));
           socket.write(bytes.subarray(4));
@@ -173,7 +180,9 @@ for (const c of cases) {
   server.close();
   const pass = c.ok(result);
   if (!pass) failed++;
-  console.log(`${pass ? "ok  " : "FAIL"} ${c.behaviour}: messages=${result.messages} echo_errors=${result.echo_errors} ` +
-    `protocol_errors=${result.protocol_errors} connect_errors=${result.connect_errors} closed_by_server=${result.closed_by_server}`);
+  console.log(
+    `${pass ? "ok  " : "FAIL"} ${c.behaviour}: messages=${result.messages} echo_errors=${result.echo_errors} ` +
+      `protocol_errors=${result.protocol_errors} connect_errors=${result.connect_errors} closed_by_server=${result.closed_by_server}`,
+  );
 }
 process.exit(failed ? 1 : 0);

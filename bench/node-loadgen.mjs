@@ -253,20 +253,22 @@ if (conns.length < CONNECTIONS) {
 }
 for (const conn of conns) conn.close();
 const errors = c.echoErrors + c.protocolErrors + c.connectErrors + c.closed + c.negotiation + c.greetingMissing;
-console.log(JSON.stringify({
-  client: values.client,
-  deflate: values.deflate,
-  connections: CONNECTIONS,
-  inflight: INFLIGHT,
-  size: SIZE,
-  ...result,
-  echo_errors: c.echoErrors,
-  protocol_errors: c.protocolErrors,
-  connect_errors: c.connectErrors,
-  closed_by_server: c.closed,
-  negotiation_errors: c.negotiation,
-  greeting_missing: c.greetingMissing,
-  errors,
-  gen_cpu_total_s: selfCpuS(),
-}));
+console.log(
+  JSON.stringify({
+    client: values.client,
+    deflate: values.deflate,
+    connections: CONNECTIONS,
+    inflight: INFLIGHT,
+    size: SIZE,
+    ...result,
+    echo_errors: c.echoErrors,
+    protocol_errors: c.protocolErrors,
+    connect_errors: c.connectErrors,
+    closed_by_server: c.closed,
+    negotiation_errors: c.negotiation,
+    greeting_missing: c.greetingMissing,
+    errors,
+    gen_cpu_total_s: selfCpuS(),
+  }),
+);
 process.exit(errors > 0 || result.messages === 0 ? 1 : 0);

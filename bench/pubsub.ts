@@ -47,7 +47,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("usage: npm run bench:pubsub -- [--quick] [--runs R] [--duration S] [--warmup S] [--inflight K] [--size B] [--subscribers 1000,10000] [--redis URL | --no-redis]");
+  console.log(
+    "usage: npm run bench:pubsub -- [--quick] [--runs R] [--duration S] [--warmup S] [--inflight K] [--size B] [--subscribers 1000,10000] [--redis URL | --no-redis]",
+  );
   process.exit(0);
 }
 const runs = Number(values.runs ?? (values.quick ? 1 : 3));
@@ -121,10 +123,13 @@ async function singleProcess(kind: "hawser" | "bun", subscribers: number): Promi
     const pid = server.child.pid;
     let serverBefore = 0;
     let before = snapshot(pid);
-    const warm = setTimeout(() => {
-      serverBefore = processSeconds(pid);
-      before = snapshot(pid);
-    }, (warmup + connectAllowance(subscribers)) * 1000);
+    const warm = setTimeout(
+      () => {
+        serverBefore = processSeconds(pid);
+        before = snapshot(pid);
+      },
+      (warmup + connectAllowance(subscribers)) * 1000,
+    );
     const result = await runLoadgen(ROOT, loadgenArgs(port, subscribers));
     clearTimeout(warm);
     const serverS = processSeconds(pid) - serverBefore;
@@ -159,11 +164,14 @@ async function throughRedis(subscribers: number, adapter: "pubsub" | "streams"):
     const pids = [a.child.pid, b.child.pid];
     let serverBefore = 0;
     let before = snapshot(a.child.pid);
-    const warm = setTimeout(() => {
-      serverBefore = pids.reduce<number>((sum, pid) => sum + processSeconds(pid), 0);
-      before = snapshot(a.child.pid);
-      counter.stdin!.write("start\n");
-    }, (warmup + connectAllowance(half)) * 1000);
+    const warm = setTimeout(
+      () => {
+        serverBefore = pids.reduce<number>((sum, pid) => sum + processSeconds(pid), 0);
+        before = snapshot(a.child.pid);
+        counter.stdin!.write("start\n");
+      },
+      (warmup + connectAllowance(half)) * 1000,
+    );
     const result = await runLoadgen(ROOT, loadgenArgs(portA, half));
     clearTimeout(warm);
     const stopped = nextLine();
@@ -174,7 +182,8 @@ async function throughRedis(subscribers: number, adapter: "pubsub" | "streams"):
     const localPerS = result.deliveries_per_s ?? 0;
     // Both halves have the same number of subscribers: B keeps up when it delivers as fast as A.
     const lag = localPerS > 0 ? remotePerS / localPerS : 0;
-    const note = `A ${fmt(localPerS)}/s + B ${fmt(remotePerS)}/s; B at ${(lag * 100).toFixed(0)}% of A's rate` +
+    const note =
+      `A ${fmt(localPerS)}/s + B ${fmt(remotePerS)}/s; B at ${(lag * 100).toFixed(0)}% of A's rate` +
       (remote.sequenceErrors > 0 ? `; ${remote.sequenceErrors} SEQUENCE ERRORS at B` : "");
     const sample = sampleFrom(result, serverS, otherCpu(before, snapshot(a.child.pid), result.gen_cpu * duration), remotePerS, note);
     // The probe runs alone: the load generator is done, and B's passive subscribers leave first.
@@ -269,7 +278,9 @@ async function main(): Promise<void> {
         console.log(
           `  ${label}: ${fmt(sample.deliveriesPerS)} deliveries/s, ${fmt(sample.perServerCpuS)} per server CPU-s, ` +
             `p50/p99 ${ms(sample.latP50Us)}/${ms(sample.latP99Us)} ms` +
-            (sample.probe ? `, A→B ${ms(sample.probe.p50Us)}/${ms(sample.probe.p99Us)} ms, A→A ${ms(sample.probe.localP50Us)}/${ms(sample.probe.localP99Us)} ms` : "") +
+            (sample.probe
+              ? `, A→B ${ms(sample.probe.p50Us)}/${ms(sample.probe.p99Us)} ms, A→A ${ms(sample.probe.localP50Us)}/${ms(sample.probe.localP99Us)} ms`
+              : "") +
             `, other load ${sample.otherCores.toFixed(2)} cores${sample.note ? ` (${sample.note})` : ""}`,
         );
       }

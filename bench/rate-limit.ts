@@ -90,10 +90,14 @@ for (let round = 0; round < rounds; round++) {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 for (const variant of variants) {
   const xs = results[variant]!;
-  console.log(`rate limit ${variant}: ${median(xs).toFixed(1)} ns/frame (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}) over ${rounds} rounds of ${frames} ${size}-byte frames`);
+  console.log(
+    `rate limit ${variant}: ${median(xs).toFixed(1)} ns/frame (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}) over ${rounds} rounds of ${frames} ${size}-byte frames`,
+  );
 }
 if (variants.length === 2) {
   // Other work on the machine only ever adds time: the fastest rounds are the least disturbed.
   const pairs = results.on!.map((on, i) => on - results.off![i]!);
-  console.log(`on - off: ${(Math.min(...results.on!) - Math.min(...results.off!)).toFixed(2)} ns/frame between the fastest rounds, ${median(pairs).toFixed(2)} the median of paired rounds`);
+  console.log(
+    `on - off: ${(Math.min(...results.on!) - Math.min(...results.off!)).toFixed(2)} ns/frame between the fastest rounds, ${median(pairs).toFixed(2)} the median of paired rounds`,
+  );
 }

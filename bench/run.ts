@@ -23,15 +23,23 @@ const SERVER_CPU = 0;
 
 function loadgenArgs(scenario: Scenario, server: ServerSpec, port: number, opts: BenchOptions): string[] {
   const args = [
-    "--port", String(port),
-    "--mode", scenario.kind,
-    "--connections", String(scenario.connections),
-    "--size", String(scenario.size),
-    "--inflight", String(scenario.inflight),
-    "--opcode", scenario.opcode,
-    "--warmup", String(opts.warmupS),
+    "--port",
+    String(port),
+    "--mode",
+    scenario.kind,
+    "--connections",
+    String(scenario.connections),
+    "--size",
+    String(scenario.size),
+    "--inflight",
+    String(scenario.inflight),
+    "--opcode",
+    scenario.opcode,
+    "--warmup",
+    String(opts.warmupS),
     // Idle holds until the harness has read the server's RSS and sends SIGTERM.
-    "--duration", scenario.kind === "idle" ? "0" : String(opts.durationS),
+    "--duration",
+    scenario.kind === "idle" ? "0" : String(opts.durationS),
   ];
   if (scenario.kind === "broadcast") args.push("--path", "/broadcast");
   // The generator then offers permessage-deflate as browsers do and fails a server that declines.
@@ -170,9 +178,7 @@ async function main(): Promise<number> {
   const servers = opts.deflate ? opts.servers.filter((name) => name !== "raw") : opts.servers;
   if (opts.deflate && servers.length < opts.servers.length) console.log("raw: no permessage-deflate, left out of --deflate");
   const scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s.id)).map((s) =>
-    s.kind === "idle"
-      ? { ...s, connections: opts.idleConnections, title: `${opts.idleConnections.toLocaleString("en-US")} idle conns` }
-      : s,
+    s.kind === "idle" ? { ...s, connections: opts.idleConnections, title: `${opts.idleConnections.toLocaleString("en-US")} idle conns` } : s,
   );
   const runs: RunRecord[] = [];
   const announced = new Set<string>();

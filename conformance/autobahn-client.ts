@@ -9,9 +9,9 @@
 // 3. /updateReports?agent=NAME: the server writes its report and closes.
 // Exits 0 once the reports are updated (the verdicts are the server's to give), 1 when the
 // server could not be reached or asked, 2 for a usage error.
-import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
-import { ClientWebSocket, WebSocketOpcode, type ClientConfig } from "../src/index.js";
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { ClientWebSocket, WebSocketOpcode, type ClientConfig } from '../src/index.js';
 
 export interface AutobahnClientOptions {
   /** The fuzzing server, e.g. ws://127.0.0.1:9001 */
@@ -40,7 +40,7 @@ const CASE_CONFIG: ClientConfig = {
 };
 
 export async function runAutobahnClient(options: AutobahnClientOptions): Promise<AutobahnClientResult> {
-  const base = options.url.replace(/\/+$/, "");
+  const base = options.url.replace(/\/+$/, '');
   const agent = encodeURIComponent(options.agent);
   const log = options.log ?? ((line: string) => console.log(line));
   const config: ClientConfig = { ...CASE_CONFIG, perMessageDeflate: options.deflate !== false };
@@ -81,7 +81,7 @@ async function getCaseCount(url: string, config: ClientConfig): Promise<number> 
 /** Echoes every message until the server closes; resolves with how the connection ended. */
 async function runCase(url: string, config: ClientConfig, timeoutMs: number): Promise<string> {
   const socket = new ClientWebSocket(url, config);
-  let failure = "";
+  let failure = '';
   socket.onerror = (error) => {
     failure ||= error.message;
   };
@@ -99,13 +99,13 @@ async function runCase(url: string, config: ClientConfig, timeoutMs: number): Pr
   }, timeoutMs);
   const event = await socket.closed;
   clearTimeout(timer);
-  return `${event.code}${event.wasClean ? " clean" : ""}${failure ? ` (${failure})` : ""}`;
+  return `${event.code}${event.wasClean ? ' clean' : ''}${failure ? ` (${failure})` : ''}`;
 }
 
 /** "1,5-9" → [1, 5, 6, 7, 8, 9] */
 function parseCaseList(text: string): number[] {
   const cases: number[] = [];
-  for (const part of text.split(",")) {
+  for (const part of text.split(',')) {
     const range = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (!range) throw new Error(`--cases expects numbers and ranges like 1,5-9; got '${part}'.`);
     const from = Number(range[1]);
@@ -115,7 +115,7 @@ function parseCaseList(text: string): number[] {
   return cases;
 }
 
-const USAGE = "Usage: npm run autobahn:client -- --url ws://HOST:PORT --agent NAME [--cases 1,5-9] [--no-deflate]\n";
+const USAGE = 'Usage: npm run autobahn:client -- --url ws://HOST:PORT --agent NAME [--cases 1,5-9] [--no-deflate]\n';
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -123,11 +123,11 @@ async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        url: { type: "string" },
-        agent: { type: "string" },
-        cases: { type: "string" },
-        "no-deflate": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
+        url: { type: 'string' },
+        agent: { type: 'string' },
+        cases: { type: 'string' },
+        'no-deflate': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
@@ -147,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
       url: values.url,
       agent: values.agent,
       ...(values.cases ? { cases: parseCaseList(values.cases) } : {}),
-      deflate: values["no-deflate"] !== true,
+      deflate: values['no-deflate'] !== true,
     });
     return 0;
   } catch (error) {

@@ -70,7 +70,10 @@ export async function testServer(o: ServerTestOptions): Promise<CaseResult[]> {
   const url = new URL(o.url);
   const timeoutMs = o.timeoutMs ?? 3000;
   const results: CaseResult[] = [];
-  const done = (r: CaseResult) => { results.push(r); o.onResult?.(r); };
+  const done = (r: CaseResult) => {
+    results.push(r);
+    o.onResult?.(r);
+  };
   const shared = o.cases.filter((c) => !c.exclusive);
   let next = 0;
   const worker = async () => {
@@ -97,8 +100,13 @@ async function main(): Promise<void> {
   const cases = selectCases(values.cases, values.slow ?? false, values.exclude);
   const started = Date.now();
   const results = await testServer({
-    url: values.url as string, cases, concurrency: Number(values.concurrency), timeoutMs: Number(values.timeout),
-    onResult: (r) => { if (values.verbose) console.log(resultLine(r)); },
+    url: values.url as string,
+    cases,
+    concurrency: Number(values.concurrency),
+    timeoutMs: Number(values.timeout),
+    onResult: (r) => {
+      if (values.verbose) console.log(resultLine(r));
+    },
   });
   for (const l of problemLines('server', results, ['FAILED', 'NON-STRICT'])) console.log(l);
   for (const l of categoryTable('server', results)) console.log(l);

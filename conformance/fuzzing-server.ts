@@ -77,7 +77,11 @@ export async function startFuzzingServer(o: FuzzingServerOptions): Promise<Fuzzi
     if (c.deflate) {
       const r = respondToOffer(req.headers['sec-websocket-extensions'], c.deflate);
       if ('declined' in r) declined = r.declined;
-      else { ext = r.header; codec = new PmdCodec(r.negotiated, 'server'); note = r.note ? `${r.note}; answered "${r.header}"` : `answered "${r.header}"`; }
+      else {
+        ext = r.header;
+        codec = new PmdCodec(r.negotiated, 'server');
+        note = r.note ? `${r.note}; answered "${r.header}"` : `answered "${r.header}"`;
+      }
     }
     socket.write(serverResponse(req.headers['sec-websocket-key'] as string, ext));
     let j: Judgement;
@@ -114,7 +118,13 @@ export async function startFuzzingServer(o: FuzzingServerOptions): Promise<Fuzzi
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end(String(o.cases.length));
     } else {
       if (u.pathname === '/runCase' && c) {
-        record(u.searchParams.get('agent') ?? 'unknown', { id: c.id, description: c.description, verdict: 'FAILED', reason: 'client sent no WebSocket upgrade request (RFC 6455 4.1)', durationMs: 0 });
+        record(u.searchParams.get('agent') ?? 'unknown', {
+          id: c.id,
+          description: c.description,
+          verdict: 'FAILED',
+          reason: 'client sent no WebSocket upgrade request (RFC 6455 4.1)',
+          durationMs: 0,
+        });
       }
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' }).end('WebSocket upgrade required\n');
     }
@@ -123,14 +133,17 @@ export async function startFuzzingServer(o: FuzzingServerOptions): Promise<Fuzzi
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => { /* reported through the session's events */ });
+    socket.on('error', () => {
+      /* reported through the session's events */
+    });
     socket.setNoDelay(true);
     const u = new URL(req.url ?? '/', 'http://localhost');
     const agent = u.searchParams.get('agent') ?? 'unknown';
     const c = caseAt(u);
     const problem = checkClientRequest(req.method, req.httpVersion, req.headers);
     if (problem) {
-      if (u.pathname === '/runCase' && c) record(agent, { id: c.id, description: c.description, verdict: 'FAILED', reason: `bad opening handshake: ${problem}`, durationMs: 0 });
+      if (u.pathname === '/runCase' && c)
+        record(agent, { id: c.id, description: c.description, verdict: 'FAILED', reason: `bad opening handshake: ${problem}`, durationMs: 0 });
       reject(socket, '400 Bad Request', `${problem}\n`);
       return;
     }
@@ -166,11 +179,12 @@ export async function startFuzzingServer(o: FuzzingServerOptions): Promise<Fuzzi
   return {
     port,
     results,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -189,8 +203,14 @@ async function main(): Promise<void> {
   });
   const cases = selectCases(values.cases, values.slow ?? false, values.exclude);
   const srv = await startFuzzingServer({
-    port: Number(values.port), host: values.host as string, cases, timeoutMs: Number(values.timeout), resultsDir: values['results-dir'] as string,
-    onResult: (agent, r) => { if (values.verbose) console.log(`[${agent}] ${resultLine(r)}`); },
+    port: Number(values.port),
+    host: values.host as string,
+    cases,
+    timeoutMs: Number(values.timeout),
+    resultsDir: values['results-dir'] as string,
+    onResult: (agent, r) => {
+      if (values.verbose) console.log(`[${agent}] ${resultLine(r)}`);
+    },
     onReport: (agent, list) => {
       for (const l of problemLines('client', list, ['FAILED', 'NON-STRICT'])) console.log(l);
       for (const l of categoryTable('client', list)) console.log(l);

@@ -36,12 +36,19 @@ const { values: opt } = parseArgs({
   },
 });
 
-interface Child { proc: ChildProcess; output: string[]; exited: Promise<number | null> }
+interface Child {
+  proc: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
 
 /** Start a command in its own process group, so it and its children can be stopped together. */
 function start(cmd: string, label: string): Child {
   const proc = spawn(cmd, {
-    cwd: ROOT, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    shell: true,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
   });
   const output: string[] = [];
@@ -61,8 +68,18 @@ function start(cmd: string, label: string): Child {
 async function stop(c: Child): Promise<void> {
   if (c.proc.exitCode !== null || c.proc.signalCode !== null || c.proc.pid === undefined) return;
   const group = -c.proc.pid;
-  try { process.kill(group, 'SIGTERM'); } catch { return; }
-  const t = setTimeout(() => { try { process.kill(group, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+  try {
+    process.kill(group, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const t = setTimeout(() => {
+    try {
+      process.kill(group, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, 3000);
   await c.exited;
   clearTimeout(t);
 }
@@ -83,7 +100,10 @@ async function waitForPort(port: number, ms: number, child: Child): Promise<bool
   while (Date.now() < end) {
     if (child.proc.exitCode !== null) return false;
     const ok = await new Promise<boolean>((r) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); r(true); });
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (ok) return true;
@@ -107,8 +127,13 @@ async function serverSide(cases: Case[]): Promise<{ results: CaseResult[]; error
       return { results: notRun(cases, `not run: ${error}`), error };
     }
     const results = await testServer({
-      url: `ws://127.0.0.1:${port}`, cases, concurrency: Number(opt.concurrency), timeoutMs: Number(opt.timeout),
-      onResult: (r) => { if (opt.verbose) console.log(`  ${resultLine(r)}`); },
+      url: `ws://127.0.0.1:${port}`,
+      cases,
+      concurrency: Number(opt.concurrency),
+      timeoutMs: Number(opt.timeout),
+      onResult: (r) => {
+        if (opt.verbose) console.log(`  ${resultLine(r)}`);
+      },
     });
     return { results };
   } finally {
@@ -119,8 +144,13 @@ async function serverSide(cases: Case[]): Promise<{ results: CaseResult[]; error
 async function clientSide(cases: Case[]): Promise<{ results: CaseResult[]; error?: string }> {
   const agent = opt.agent as string;
   const srv = await startFuzzingServer({
-    port: 0, cases, timeoutMs: Number(opt.timeout), resultsDir: RESULTS_DIR,
-    onResult: (_a, r) => { if (opt.verbose) console.log(`  ${resultLine(r)}`); },
+    port: 0,
+    cases,
+    timeoutMs: Number(opt.timeout),
+    resultsDir: RESULTS_DIR,
+    onResult: (_a, r) => {
+      if (opt.verbose) console.log(`  ${resultLine(r)}`);
+    },
   });
   const cmd = `${opt['client-cmd']} --url ws://127.0.0.1:${srv.port} --agent ${agent}`;
   console.log(`== client under test: ${cmd}`);
@@ -138,7 +168,7 @@ async function clientSide(cases: Case[]): Promise<{ results: CaseResult[]; error
   const got = srv.results.get(agent) ?? new Map<string, CaseResult>();
   if (error) console.log(`  ${error}\n${child.output.map((l) => `  | ${l}`).join('\n')}`);
   if (got.size === 0) return { results: notRun(cases, `not run: ${error ?? 'the client ran no case'}`), error: error ?? 'the client ran no case' };
-  const results = cases.map((c) => got.get(c.id) ?? notRun([c], `not run by the client${error ? ` (${error})` : ''}`)[0] as CaseResult);
+  const results = cases.map((c) => got.get(c.id) ?? (notRun([c], `not run by the client${error ? ` (${error})` : ''}`)[0] as CaseResult));
   return error ? { results, error } : { results };
 }
 
@@ -156,7 +186,13 @@ async function main(): Promise<void> {
     for (const l of problemLines(side, results, shown)) console.log(l);
     for (const l of categoryTable(side, results)) console.log(l);
     console.log(`  ${side} side took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    report[side] = { command: side === 'server' ? opt['server-cmd'] : opt['client-cmd'], error, counts: count(results), durationMs: Date.now() - started, results };
+    report[side] = {
+      command: side === 'server' ? opt['server-cmd'] : opt['client-cmd'],
+      error,
+      counts: count(results),
+      durationMs: Date.now() - started,
+      results,
+    };
     summaries.push(summaryLine(side, results));
     if (error || results.some((r) => r.verdict === 'FAILED')) bad = true;
   }

@@ -7,8 +7,7 @@ import { genericMain, WebSocketOpcode, type Cgi } from "hawser";
 
 async function websocketEcho(cgi: Cgi): Promise<void> {
   if (cgi.websocketRequested()) {
-    if (cgi.origin !== "http://arsdnet.net")
-      throw new Error("bad origin");
+    if (cgi.origin !== "http://arsdnet.net") throw new Error("bad origin");
     const websocket = cgi.acceptWebsocket();
 
     websocket.send("hello");

@@ -20,7 +20,14 @@ const FORMAT = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefi
 export function renderApiDocs(): string {
   const program = ts.createProgram(
     ENTRY_POINTS.map((entry) => ROOT + entry.file),
-    { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, types: ["node"], noEmit: true },
+    {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      types: ["node"],
+      noEmit: true,
+    },
   );
   const checker = program.getTypeChecker();
   let out =
@@ -61,9 +68,13 @@ function renderSymbol(checker: ts.TypeChecker, exported: ts.Symbol): string {
         for (const parameter of member.parameters) {
           const flags = ts.getCombinedModifierFlags(parameter);
           if (!(flags & (ts.ModifierFlags.Readonly | ts.ModifierFlags.Public)) || flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
-          const paramDoc = summary(ts.displayPartsToString(checker.getSymbolAtLocation(parameter.name)?.getDocumentationComment(checker) ?? []) || jsDocText(parameter));
+          const paramDoc = summary(
+            ts.displayPartsToString(checker.getSymbolAtLocation(parameter.name)?.getDocumentationComment(checker) ?? []) || jsDocText(parameter),
+          );
           const type = clean(checker.typeToString(checker.getTypeAtLocation(parameter), undefined, FORMAT));
-          members.push("`" + `${flags & ts.ModifierFlags.Readonly ? "readonly " : ""}${parameter.name.getText()}: ${type}` + "`" + (paramDoc ? ` — ${paramDoc}` : ""));
+          members.push(
+            "`" + `${flags & ts.ModifierFlags.Readonly ? "readonly " : ""}${parameter.name.getText()}: ${type}` + "`" + (paramDoc ? ` — ${paramDoc}` : ""),
+          );
         }
       }
     }
@@ -99,7 +110,11 @@ function renderSymbol(checker: ts.TypeChecker, exported: ts.Symbol): string {
 }
 
 function renderMember(checker: ts.TypeChecker, member: ts.ClassElement | ts.TypeElement, owner: string): string {
-  const doc = summary(ts.displayPartsToString((member.name ? checker.getSymbolAtLocation(member.name) : checker.getSymbolAtLocation(member))?.getDocumentationComment(checker) ?? []));
+  const doc = summary(
+    ts.displayPartsToString(
+      (member.name ? checker.getSymbolAtLocation(member.name) : checker.getSymbolAtLocation(member))?.getDocumentationComment(checker) ?? [],
+    ),
+  );
   const suffix = doc ? ` — ${doc}` : "";
   const isStatic = ts.canHaveModifiers(member) && ts.getModifiers(member)?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword);
   const prefix = isStatic ? `${owner}.` : "";
@@ -116,7 +131,8 @@ function renderMember(checker: ts.TypeChecker, member: ts.ClassElement | ts.Type
     const type = checker.getTypeAtLocation(member.name);
     return "`" + clean(`${prefix}${name}: ${checker.typeToString(type, undefined, FORMAT)}`) + "`" + suffix;
   }
-  const readonly = ts.canHaveModifiers(member) && ts.getModifiers(member)?.some((modifier) => modifier.kind === ts.SyntaxKind.ReadonlyKeyword) ? "readonly " : "";
+  const readonly =
+    ts.canHaveModifiers(member) && ts.getModifiers(member)?.some((modifier) => modifier.kind === ts.SyntaxKind.ReadonlyKeyword) ? "readonly " : "";
   const optional = "questionToken" in member && member.questionToken ? "?" : "";
   const type = checker.typeToString(checker.getTypeAtLocation(member), undefined, FORMAT);
   return "`" + clean(`${readonly}${prefix}${name}${optional}: ${type}`) + "`" + suffix;
@@ -142,8 +158,7 @@ function isPublic(member: ts.ClassElement): boolean {
   if (ts.isSetAccessorDeclaration(member)) {
     const owner = member.parent;
     const siblings: readonly ts.Node[] = ts.isClassLike(owner) ? owner.members : [];
-    const getter = siblings.find((other) => ts.isGetAccessorDeclaration(other) && other.name.getText() === member.name.getText(),
-    );
+    const getter = siblings.find((other) => ts.isGetAccessorDeclaration(other) && other.name.getText() === member.name.getText());
     if (getter) return false;
   }
   return true;
@@ -154,13 +169,17 @@ function hasOverloads(member: ts.MethodDeclaration | ts.ConstructorDeclaration):
   if (!ts.isClassLike(owner)) return false;
   const name = member.name?.getText();
   return owner.members.some(
-    (other) => other !== member && other.kind === member.kind && (other as ts.MethodDeclaration).name?.getText() === name && !(other as ts.MethodDeclaration).body,
+    (other) =>
+      other !== member && other.kind === member.kind && (other as ts.MethodDeclaration).name?.getText() === name && !(other as ts.MethodDeclaration).body,
   );
 }
 
 /** The first sentence (or line) of a doc comment, on one line. */
 function summary(text: string): string {
-  const paragraph = text.split(/\n\s*\n/)[0]!.replace(/\s+/g, " ").trim();
+  const paragraph = text
+    .split(/\n\s*\n/)[0]!
+    .replace(/\s+/g, " ")
+    .trim();
   // A sentence ends at a period before a capital letter or the end ("e.g. /chat" does not).
   const end = paragraph.search(/\.(?=\s+[A-Z]|$)/);
   return end === -1 ? paragraph : paragraph.slice(0, end + 1);
@@ -168,12 +187,14 @@ function summary(text: string): string {
 
 /** Drops `import("...")` qualifiers the checker prints for types from other files. */
 function clean(text: string): string {
-  return text
-    .replace(/import\("[^"]+"\)\./g, "")
-    // Node's default type arguments say nothing to a reader.
-    .replace(/<typeof IncomingMessage, typeof ServerResponse(, typeof Http2ServerRequest, typeof Http2ServerResponse)?>/g, "")
-    .replace(/Buffer<ArrayBufferLike>/g, "Buffer")
-    .replace(/ \| undefined(?=[,)])/g, "");
+  return (
+    text
+      .replace(/import\("[^"]+"\)\./g, "")
+      // Node's default type arguments say nothing to a reader.
+      .replace(/<typeof IncomingMessage, typeof ServerResponse(, typeof Http2ServerRequest, typeof Http2ServerResponse)?>/g, "")
+      .replace(/Buffer<ArrayBufferLike>/g, "Buffer")
+      .replace(/ \| undefined(?=[,)])/g, "")
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -190,7 +190,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const rssStart = memoryOf(pid).rss;
   let rssAfterWarmup = 0;
   const warmup = Math.max(1, Math.floor(options.connections / 10));
-  log(`soak: ${options.connections} connections over ${options.seconds} s (at most ${options.concurrency} at a time, ${options.messages} messages each), server pid ${pid}`);
+  log(
+    `soak: ${options.connections} connections over ${options.seconds} s (at most ${options.concurrency} at a time, ${options.messages} messages each), server pid ${pid}`,
+  );
 
   const started = Date.now();
   const interval = (options.seconds * 1000) / options.connections;

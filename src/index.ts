@@ -9,13 +9,7 @@ export { HttpError } from "./server/http-error.js";
 export { HandlerHost, type Handler, type HandlerOptions } from "./server/handler.js";
 export { serve, HawserServer } from "./server/serve.js";
 export { attachHttp2, type ConnectionCloser } from "./server/http2.js";
-export {
-  PubSub,
-  DEFAULT_MAX_PUBLISH_BUFFER_BYTES,
-  SLOW_SUBSCRIBER_REASON,
-  type PubSubOptions,
-  type TopicListener,
-} from "./server/pubsub.js";
+export { PubSub, DEFAULT_MAX_PUBLISH_BUFFER_BYTES, SLOW_SUBSCRIBER_REASON, type PubSubOptions, type TopicListener } from "./server/pubsub.js";
 export {
   MemoryAdapter,
   MemoryBus,
@@ -38,28 +32,12 @@ export type { PerMessageDeflateOptions } from "./extensions/deflate-negotiation.
 export { ClientWebSocket } from "./client/client-websocket.js";
 export { connect } from "./client/connect.js";
 export { DEFAULT_CLIENT_CONFIG, type ClientConfig, type ClientConfig as Config, type ConnectConfig } from "./client/config.js";
-export {
-  DEFAULT_RECONNECT,
-  type ReconnectOptions,
-  type ReconnectingEvent,
-  type ReconnectedEvent,
-  type UnsentMessage,
-} from "./client/reconnect.js";
+export { DEFAULT_RECONNECT, type ReconnectOptions, type ReconnectingEvent, type ReconnectedEvent, type UnsentMessage } from "./client/reconnect.js";
 export { WebSocketHandshakeError } from "./client/errors.js";
 export { connectHttp2, type Http2ConnectOptions } from "./client/http2.js";
 export { genericMain, parseListenArguments, type ListenAddress } from "./server/main.js";
-export {
-  DEFAULT_PORT,
-  DEFAULT_SOCKET_OPTIONS,
-  DEFAULT_SERVER_LIMITS,
-  type ServerOptions,
-  type SocketOptions,
-} from "./server/options.js";
-export {
-  DEFAULT_CONNECTION_LIMITS,
-  DEFAULT_MESSAGE_RATE_LIMIT,
-  type SecurityOptions,
-} from "./server/security-options.js";
+export { DEFAULT_PORT, DEFAULT_SOCKET_OPTIONS, DEFAULT_SERVER_LIMITS, type ServerOptions, type SocketOptions } from "./server/options.js";
+export { DEFAULT_CONNECTION_LIMITS, DEFAULT_MESSAGE_RATE_LIMIT, type SecurityOptions } from "./server/security-options.js";
 export type { AllowedOrigins, OriginCheck, OriginRequest } from "./server/origin-policy.js";
 export type { TrustProxy } from "./server/forwarded.js";
 export type { RateLimit } from "./protocol/rate-budget.js";

@@ -9,11 +9,10 @@ import { fileURLToPath } from "node:url";
 import type { SoakResult } from "../scripts/soak.js";
 
 test("soak: 2,000 connections in 20 s, every message echoed, no descriptor or memory growth", async (t) => {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "scripts/soak.ts", "--connections", "2000", "--seconds", "20", "--concurrency", "50", "--json"],
-    { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/soak.ts", "--connections", "2000", "--seconds", "20", "--concurrency", "50", "--json"], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));

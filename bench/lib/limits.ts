@@ -13,8 +13,12 @@ export const BENCH_SERVER_LIMITS: Pick<HandlerOptions, "maxConnections" | "maxCo
 
 /** The same for the `hawser` command line. */
 export const BENCH_CLI_LIMITS: readonly string[] = [
-  "--max-connections", "unlimited",
-  "--max-connections-per-ip", "unlimited",
-  "--messages-per-second", "unlimited",
-  "--bytes-per-second", "unlimited",
+  "--max-connections",
+  "unlimited",
+  "--max-connections-per-ip",
+  "unlimited",
+  "--messages-per-second",
+  "unlimited",
+  "--bytes-per-second",
+  "unlimited",
 ];

@@ -55,8 +55,10 @@ function parseResult(stdout: string, stderr: string): LoadgenResult {
 /** Why a result does not count, or undefined when it does. */
 export function resultProblem(r: LoadgenResult): string | undefined {
   if (r.errors > 0 || r.opened < r.connections) {
-    return `errors: echo ${r.echo_errors}, protocol ${r.protocol_errors}, connect ${r.connect_errors}, ` +
-      `closed by server ${r.closed_by_server}${r.stalled ? ", stalled" : ""}; opened ${r.opened}/${r.connections}`;
+    return (
+      `errors: echo ${r.echo_errors}, protocol ${r.protocol_errors}, connect ${r.connect_errors}, ` +
+      `closed by server ${r.closed_by_server}${r.stalled ? ", stalled" : ""}; opened ${r.opened}/${r.connections}`
+    );
   }
   if (r.mode === "broadcast" && r.messages === 0) {
     return `no broadcast completed: ${r.sent ?? "?"} sent, ${r.lagging ?? "?"} receivers never got the oldest`;
@@ -104,11 +106,7 @@ export async function runLoadgen(root: string, args: string[], onWindow?: (edge:
  * Idle mode: once the generator reports every connection open, call `whileHeld` (it measures
  * the server), then release the connections and return the generator's result.
  */
-export async function runIdle(
-  root: string,
-  args: string[],
-  whileHeld: (opened: number) => Promise<void>,
-): Promise<LoadgenResult> {
+export async function runIdle(root: string, args: string[], whileHeld: (opened: number) => Promise<void>): Promise<LoadgenResult> {
   let onReady: (opened: number) => void = () => {};
   const ready = new Promise<number>((resolve) => (onReady = resolve));
   const { started, collected } = spawnLoadgen(root, args, (line) => {

@@ -82,7 +82,8 @@ export async function runNodeLoadgen(root: string, server: ServerCommand, genArg
       return {
         ...run,
         ok: false,
-        error: `opened ${result.opened}/${result.connections}, ${result.messages} messages; errors: echo ${result.echo_errors}, ` +
+        error:
+          `opened ${result.opened}/${result.connections}, ${result.messages} messages; errors: echo ${result.echo_errors}, ` +
           `protocol ${result.protocol_errors}, connect ${result.connect_errors}, closed by server ${result.closed_by_server}, ` +
           `negotiation ${result.negotiation_errors}, greeting missing ${result.greeting_missing}`,
       };

@@ -30,7 +30,10 @@ export const USAGE = `usage: npm run bench -- [options]
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
   if (value === undefined) return [...allowed];
-  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) {
     if (!(allowed as readonly string[]).includes(item)) {
       throw new Error(`unknown ${what} "${item}"; choose from ${allowed.join(",")}`);

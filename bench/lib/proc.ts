@@ -6,8 +6,7 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Pinning needs taskset and two CPUs; without them everything runs unpinned (and says so). */
-export const canPin: boolean =
-  os.availableParallelism() >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+export const canPin: boolean = os.availableParallelism() >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
 export interface Started {
   child: ChildProcess;
@@ -70,7 +69,10 @@ function tryConnect(port: number): Promise<boolean> {
 
 /** The telling part of a crash: the first line naming an error, else the last line. */
 export function gist(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /\b[A-Za-z]*Error\b|\berror:/.test(l)) ?? lines.at(-1) ?? "(no output)";
 }
 

@@ -11,9 +11,15 @@ export function autoFragmentationCases(): Case[] {
     return out;
   };
   return [
-    mk('10.1.1', 'text of 64 KiB in one frame, echoed in any fragmentation', () => [send([text(asciiText(64 * KiB, 10))]), expectText(asciiText(64 * KiB, 10))]),
+    mk('10.1.1', 'text of 64 KiB in one frame, echoed in any fragmentation', () => [
+      send([text(asciiText(64 * KiB, 10))]),
+      expectText(asciiText(64 * KiB, 10)),
+    ]),
     mk('10.1.2', 'text of 64 KiB in 1300-byte fragments', () => [send(frags(asciiText(64 * KiB, 11), 1300)), expectText(asciiText(64 * KiB, 11))]),
-    mk('10.1.3', 'text of 256 KiB of 1- to 4-byte characters (a re-fragmenting peer splits them)', () => [send([text(multibyteText(256 * KiB))]), expectText(multibyteText(256 * KiB))]),
+    mk('10.1.3', 'text of 256 KiB of 1- to 4-byte characters (a re-fragmenting peer splits them)', () => [
+      send([text(multibyteText(256 * KiB))]),
+      expectText(multibyteText(256 * KiB)),
+    ]),
     mk('10.1.4', 'binary of 1 MiB in one frame', () => [send([binary(randomBytes(MiB, 12))]), expectBinary(randomBytes(MiB, 12))]),
   ];
 }

@@ -21,10 +21,7 @@ function steps(): Step[] {
     // A 24 KiB block twice: only a 32 KiB window (15 bits) may reach back to the copy.
     { opcode: 1, payload: repetitive(49152, 24576, 4) },
   ];
-  return [
-    ...msgs.map((m): Step => ({ op: 'sendMessage', opcode: m.opcode, payload: m.payload, compress: true })),
-    { op: 'expectMessages', messages: msgs },
-  ];
+  return [...msgs.map((m): Step => ({ op: 'sendMessage', opcode: m.opcode, payload: m.payload, compress: true })), { op: 'expectMessages', messages: msgs }];
 }
 
 export function deflateParamCases(): Case[] {

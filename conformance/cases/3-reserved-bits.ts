@@ -26,15 +26,27 @@ export function reservedBitCases(): Case[] {
   });
   // Autobahn 3.2-3.4 shape: a valid message first, then the bad frame, then a ping.
   WRITES.forEach((m, i) => {
-    cases.push(mk(`3.6.${i + 1}`, `valid text, text with RSV2, ping; ${m.name}`, () => [
-      send([text('Hello'), text('Hello', { rsv: 2 }), ping('after')], m.w), expectText('Hello'), expectFail(),
-    ]));
+    cases.push(
+      mk(`3.6.${i + 1}`, `valid text, text with RSV2, ping; ${m.name}`, () => [
+        send([text('Hello'), text('Hello', { rsv: 2 }), ping('after')], m.w),
+        expectText('Hello'),
+        expectFail(),
+      ]),
+    );
   });
   cases.push(
-    mk('3.7.1', 'fragmented text whose continuation frame has RSV1 set', () => [send([text('Hel', { fin: false }), cont('lo', { rsv: 4 }), ping('after')]), expectFail()]),
-    mk('3.7.2', 'fragmented text whose continuation frame has RSV3 set', () => [send([text('Hel', { fin: false }), cont('lo', { rsv: 1 }), ping('after')]), expectFail()]),
+    mk('3.7.1', 'fragmented text whose continuation frame has RSV1 set', () => [
+      send([text('Hel', { fin: false }), cont('lo', { rsv: 4 }), ping('after')]),
+      expectFail(),
+    ]),
+    mk('3.7.2', 'fragmented text whose continuation frame has RSV3 set', () => [
+      send([text('Hel', { fin: false }), cont('lo', { rsv: 1 }), ping('after')]),
+      expectFail(),
+    ]),
     mk('3.7.3', 'valid binary, then binary with RSV1+RSV2+RSV3, then a valid text', () => [
-      send([binary('ok'), binary('bad', { rsv: 7 }), text('never echoed')]), { op: 'expectMessage', opcode: 2, payload: 'ok' }, expectFail(),
+      send([binary('ok'), binary('bad', { rsv: 7 }), text('never echoed')]),
+      { op: 'expectMessage', opcode: 2, payload: 'ok' },
+      expectFail(),
     ]),
   );
   return cases;

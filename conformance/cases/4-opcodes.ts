@@ -17,7 +17,9 @@ export function opcodeCases(): Case[] {
       mk(`4.${sub}.${n + 1}`, `${name}, empty`, () => [send([{ opcode, payload: '' }, ping('after')]), expectFail()]),
       mk(`4.${sub}.${n + 2}`, `${name} with payload`, () => [send([{ opcode, payload: 'reserved payload' }, ping('after')]), expectFail()]),
       mk(`4.${sub}.${n + 3}`, `valid text, then ${name}, then ping; octet-wise`, () => [
-        send([text('Hello'), { opcode, payload: 'reserved payload' }, ping('after')], { chop: 1 }), expectText('Hello'), expectFail(),
+        send([text('Hello'), { opcode, payload: 'reserved payload' }, ping('after')], { chop: 1 }),
+        expectText('Hello'),
+        expectFail(),
       ]),
     );
   });

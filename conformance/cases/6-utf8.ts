@@ -25,7 +25,10 @@ export function utf8Cases(): Case[] {
   const cases: Case[] = [
     mk('6.1.1', 'empty text message', () => [send([text('')]), expectText('')]),
     mk('6.1.2', 'text message of 3 empty fragments', () => [send([text('', { fin: false }), cont('', { fin: false }), cont('')]), expectText('')]),
-    mk('6.1.3', 'text message: empty, "middle", empty fragments', () => [send([text('', { fin: false }), cont('middle', { fin: false }), cont('')]), expectText('middle')]),
+    mk('6.1.3', 'text message: empty, "middle", empty fragments', () => [
+      send([text('', { fin: false }), cont('middle', { fin: false }), cont('')]),
+      expectText('middle'),
+    ]),
     mk('6.2.1', 'valid multi-byte text in one frame', () => [send([text(hello)]), expectText(hello)]),
     mk('6.2.2', 'valid multi-byte text, one fragment per character', () => {
       const chars = [...'Hello-µ@ßöäüàá-UTF-8!!'];
@@ -38,9 +41,18 @@ export function utf8Cases(): Case[] {
     mk('6.3.1', '"κόσμε" + surrogate U+D800 + "-edited" in one frame', () => [send([text(edited)]), expect1007()]),
     mk('6.3.2', 'same, chopped into 1-byte writes', () => [send([text(edited)], { chop: 1 }), expect1007()]),
     mk('6.3.3', 'same, one fragment per byte', () => [send(bytewise(edited)), expect1007()]),
-    mk('6.3.4', 'surrogate split across two fragments (ed | a0 80)', () => [send([text(B('ab', [0xed]), { fin: false }), cont(B([0xa0, 0x80], 'cd'))]), expect1007()]),
-    mk('6.3.5', '"€" split across two fragments (e2 82 | ac) is valid', () => [send([text(B('ab', [0xe2, 0x82]), { fin: false }), cont(B([0xac], 'cd'))]), expectText('ab€cd')]),
-    mk('6.3.6', 'message ends inside a character (last fragment ends with e2 82)', () => [send([text('ab', { fin: false }), cont(B('cd', [0xe2, 0x82]))]), expect1007()]),
+    mk('6.3.4', 'surrogate split across two fragments (ed | a0 80)', () => [
+      send([text(B('ab', [0xed]), { fin: false }), cont(B([0xa0, 0x80], 'cd'))]),
+      expect1007(),
+    ]),
+    mk('6.3.5', '"€" split across two fragments (e2 82 | ac) is valid', () => [
+      send([text(B('ab', [0xe2, 0x82]), { fin: false }), cont(B([0xac], 'cd'))]),
+      expectText('ab€cd'),
+    ]),
+    mk('6.3.6', 'message ends inside a character (last fragment ends with e2 82)', () => [
+      send([text('ab', { fin: false }), cont(B('cd', [0xe2, 0x82]))]),
+      expect1007(),
+    ]),
     mk('6.3.7', '1 KiB of valid text, then an invalid byte at the very end', () => [send([text(B(asciiText(1024), [0xff]))]), expect1007()]),
     mk('6.3.8', 'invalid byte at the start of 1 KiB of text', () => [send([text(B([0xff], asciiText(1024)))]), expect1007()]),
   ];
@@ -56,18 +68,34 @@ export function utf8Cases(): Case[] {
   cases.push(
     ff('6.4.1', 'fail fast: valid fragment, then a fragment f4 90 80 80; the final fragment is held back', f641, { frame: 1, payloadOffset: 3 }),
     ff('6.4.2', 'fail fast: fragment ending in f4, next fragment starting 90; the final fragment is held back', f642, { frame: 1, payloadOffset: 2 }),
-    ff('6.4.3', 'fail fast inside one frame: written up to the first invalid byte, the rest held back', [text(whole)], { frame: 0, payloadOffset: kosme.length + 1 }),
-    ff('6.4.4', 'fail fast inside one frame, written 1 byte at a time up to the first invalid byte', [text(whole)], { frame: 0, payloadOffset: kosme.length + 1 }, 1),
+    ff('6.4.3', 'fail fast inside one frame: written up to the first invalid byte, the rest held back', [text(whole)], {
+      frame: 0,
+      payloadOffset: kosme.length + 1,
+    }),
+    ff(
+      '6.4.4',
+      'fail fast inside one frame, written 1 byte at a time up to the first invalid byte',
+      [text(whole)],
+      { frame: 0, payloadOffset: kosme.length + 1 },
+      1,
+    ),
     ff('6.4.5', 'fail fast: invalid bytes in the first fragment; the rest held back', firstBad, { frame: 0, payloadOffset: 4 }),
     ff('6.4.6', 'fail fast: invalid first fragment written 1 byte at a time; the rest held back', firstBad, { frame: 0, payloadOffset: 4 }, 1),
-    ff('6.4.7', 'fail fast inside one 64 KiB frame: invalid byte after 1 KiB, the rest held back', [text(B(asciiText(1024), [0xff], asciiText(64511)))], { frame: 0, payloadOffset: 1024 }),
+    ff('6.4.7', 'fail fast inside one 64 KiB frame: invalid byte after 1 KiB, the rest held back', [text(B(asciiText(1024), [0xff], asciiText(64511)))], {
+      frame: 0,
+      payloadOffset: 1024,
+    }),
   );
   // 6.5-6.24: each vector as one text frame.
   for (const g of GROUPS) {
     g.vectors.forEach((v, i) => {
       const payload = Buffer.from(v.bytes);
-      cases.push(mk(`6.${g.sub}.${i + 1}`, `${g.title}: ${v.name} → ${v.valid ? 'echo' : '1007'}`, () =>
-        [send([text(payload)]), v.valid ? expectText(payload) : expect1007()]));
+      cases.push(
+        mk(`6.${g.sub}.${i + 1}`, `${g.title}: ${v.name} → ${v.valid ? 'echo' : '1007'}`, () => [
+          send([text(payload)]),
+          v.valid ? expectText(payload) : expect1007(),
+        ]),
+      );
     });
   }
   return cases;

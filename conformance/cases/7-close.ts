@@ -25,10 +25,17 @@ export function closeCases(): Case[] {
     mk('7.1.2', 'close, then a second close: ignored', () => [closeStep({ code: 1000, after: [closeFrame(closePayload(1000))] })]),
     mk('7.1.3', 'close, then ping: no pong', () => [closeStep({ code: 1000, after: [ping('after close')] })]),
     mk('7.1.4', 'close, then text: not echoed', () => [closeStep({ code: 1000, after: [text('after close')] })]),
-    mk('7.1.5', 'first fragment, close, last fragment: nothing echoed', () => [send([text('fragment1', { fin: false })]), closeStep({ code: 1000, after: [cont('fragment2')] })]),
+    mk('7.1.5', 'first fragment, close, last fragment: nothing echoed', () => [
+      send([text('fragment1', { fin: false })]),
+      closeStep({ code: 1000, after: [cont('fragment2')] }),
+    ]),
     mk('7.1.6', '256 KiB text, then close in the same write: echo (or not), then close', () => {
       const p = asciiText(262144, 6);
-      return [send([text(p), closeFrame(closePayload(1000))]), { op: 'expectMessage', opcode: 1, payload: p, optional: true }, { op: 'expectClose', echoCodes: [1000] }];
+      return [
+        send([text(p), closeFrame(closePayload(1000))]),
+        { op: 'expectMessage', opcode: 1, payload: p, optional: true },
+        { op: 'expectClose', echoCodes: [1000] },
+      ];
     }),
     mk('7.1.7', 'close chopped into 1-byte writes', () => [closeStep({ code: 1000, reason: 'chopped', chop: 1 })]),
     mk('7.3.1', 'close without payload: answered with no code or 1000', () => [closeStep({})]),
@@ -36,14 +43,32 @@ export function closeCases(): Case[] {
     mk('7.3.3', 'close with code 1000 only', () => [closeStep({ code: 1000 })]),
     mk('7.3.4', 'close with code 1000 and a reason', () => [closeStep({ code: 1000, reason: 'Going away, for a test' })]),
     mk('7.3.5', 'close with code 1000 and a 123-byte reason (the maximum)', () => [closeStep({ code: 1000, reason: asciiText(123) })]),
-    mk('7.3.6', 'close with code 1000 and a 124-byte reason (126-byte control frame) fails', () => [send([closeFrame(closePayload(1000, asciiText(124)))]), expectFail()]),
+    mk('7.3.6', 'close with code 1000 and a 124-byte reason (126-byte control frame) fails', () => [
+      send([closeFrame(closePayload(1000, asciiText(124)))]),
+      expectFail(),
+    ]),
     mk('7.3.7', 'close with a multi-byte UTF-8 reason', () => [closeStep({ code: 1000, reason: 'κόσμε – 𝄞 – noncharacter \uFFFE' })]),
-    mk('7.5.1', 'close reason with invalid UTF-8 fails with 1007', () => [send([closeFrame(Buffer.concat([closePayload(1000), Buffer.from('κόσμε', 'utf8'), Buffer.from([0xed, 0xa0, 0x80])]))]), expectFail([1007])]),
-    mk('7.5.2', 'close reason that ends inside a character fails with 1007', () => [send([closeFrame(Buffer.concat([closePayload(1000), Buffer.from([0x61, 0xe2, 0x82])]))]), expectFail([1007])]),
+    mk('7.5.1', 'close reason with invalid UTF-8 fails with 1007', () => [
+      send([closeFrame(Buffer.concat([closePayload(1000), Buffer.from('κόσμε', 'utf8'), Buffer.from([0xed, 0xa0, 0x80])]))]),
+      expectFail([1007]),
+    ]),
+    mk('7.5.2', 'close reason that ends inside a character fails with 1007', () => [
+      send([closeFrame(Buffer.concat([closePayload(1000), Buffer.from([0x61, 0xe2, 0x82])]))]),
+      expectFail([1007]),
+    ]),
   ];
   // RFC 6455 5.5.1: the reply "typically" echoes the code; 1000 is accepted as well.
   VALID_CODES.forEach((code, i) => cases.push(mk(`7.7.${i + 1}`, `close with valid code ${code}: answered`, () => [closeStep({ code })])));
-  INVALID_CODES.forEach((code, i) => cases.push(mk(`7.9.${i + 1}`, `close with invalid code ${code} fails with 1002`, () => [send([closeFrame(closePayload(code))]), expectFail()])));
-  INVALID_CODES.slice(0, 4).forEach((code, i) => cases.push(mk(`7.9.${INVALID_CODES.length + i + 1}`, `close with invalid code ${code} and a reason fails with 1002`, () => [send([closeFrame(closePayload(code, 'reason'))]), expectFail()])));
+  INVALID_CODES.forEach((code, i) =>
+    cases.push(mk(`7.9.${i + 1}`, `close with invalid code ${code} fails with 1002`, () => [send([closeFrame(closePayload(code))]), expectFail()])),
+  );
+  INVALID_CODES.slice(0, 4).forEach((code, i) =>
+    cases.push(
+      mk(`7.9.${INVALID_CODES.length + i + 1}`, `close with invalid code ${code} and a reason fails with 1002`, () => [
+        send([closeFrame(closePayload(code, 'reason'))]),
+        expectFail(),
+      ]),
+    ),
+  );
   return cases;
 }

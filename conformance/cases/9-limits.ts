@@ -21,29 +21,57 @@ export function limitCases(): Case[] {
   ];
   kinds.forEach((k, ki) => {
     [64 * KiB, 256 * KiB, MiB, 4 * MiB, 8 * MiB, 16 * MiB].forEach((size, i) => {
-      cases.push(mk(`9.${1 + ki}.${i + 1}`, `${k.name} message of ${sizeName(size)} in one frame`, () => {
-        const p = k.gen(size, 90 + i);
-        return [send([k.frame(p)]), k.expect(p)];
-      }, { ...info, exclusive: size >= 4 * MiB }));
+      cases.push(
+        mk(
+          `9.${1 + ki}.${i + 1}`,
+          `${k.name} message of ${sizeName(size)} in one frame`,
+          () => {
+            const p = k.gen(size, 90 + i);
+            return [send([k.frame(p)]), k.expect(p)];
+          },
+          { ...info, exclusive: size >= 4 * MiB },
+        ),
+      );
     });
     [64, 256, KiB, 4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB].forEach((frag, i) => {
-      cases.push(mk(`9.${3 + ki}.${i + 1}`, `${k.name} message of 4 MiB in fragments of ${sizeName(frag)}`, () => {
-        const p = k.gen(4 * MiB, 30 + i);
-        return [send(split(k.op, p, frag)), k.expect(p)];
-      }, { ...info, exclusive: true }));
+      cases.push(
+        mk(
+          `9.${3 + ki}.${i + 1}`,
+          `${k.name} message of 4 MiB in fragments of ${sizeName(frag)}`,
+          () => {
+            const p = k.gen(4 * MiB, 30 + i);
+            return [send(split(k.op, p, frag)), k.expect(p)];
+          },
+          { ...info, exclusive: true },
+        ),
+      );
     });
     [64, 128, 256, 512, 1024, 2048].forEach((chop, i) => {
-      cases.push(mk(`9.${5 + ki}.${i + 1}`, `${k.name} message of 1 MiB written in ${chop}-byte pieces`, () => {
-        const p = k.gen(MiB, 50 + i);
-        return [send([k.frame(p)], { chop }), k.expect(p)];
-      }, info));
+      cases.push(
+        mk(
+          `9.${5 + ki}.${i + 1}`,
+          `${k.name} message of 1 MiB written in ${chop}-byte pieces`,
+          () => {
+            const p = k.gen(MiB, 50 + i);
+            return [send([k.frame(p)], { chop }), k.expect(p)];
+          },
+          info,
+        ),
+      );
     });
     [0, 16, 64, 256, 1024, 4096].forEach((size, i) => {
-      cases.push(mk(`9.${7 + ki}.${i + 1}`, `1000 ${k.name} messages of ${sizeName(size)}`, () => {
-        const ps = Array.from({ length: 1000 }, (_, j) => k.gen(size, j + 1));
-        const steps: Step[] = [send(ps.map((p) => k.frame(p)))];
-        return [...steps, { op: 'expectMessages', messages: ps.map((payload) => ({ opcode: k.op, payload })) }];
-      }, info));
+      cases.push(
+        mk(
+          `9.${7 + ki}.${i + 1}`,
+          `1000 ${k.name} messages of ${sizeName(size)}`,
+          () => {
+            const ps = Array.from({ length: 1000 }, (_, j) => k.gen(size, j + 1));
+            const steps: Step[] = [send(ps.map((p) => k.frame(p)))];
+            return [...steps, { op: 'expectMessages', messages: ps.map((payload) => ({ opcode: k.op, payload })) }];
+          },
+          info,
+        ),
+      );
     });
   });
   return cases;

@@ -13,8 +13,17 @@ import { deflateCases } from './12-deflate.js';
 import { deflateParamCases } from './13-deflate-params.js';
 
 export const CATEGORIES: Record<string, string> = {
-  1: 'framing', 2: 'pings/pongs', 3: 'reserved bits', 4: 'reserved opcodes', 5: 'fragmentation', 6: 'UTF-8',
-  7: 'close handling', 9: 'limits/performance', 10: 'auto-fragmentation', 12: 'permessage-deflate', 13: 'deflate parameters',
+  1: 'framing',
+  2: 'pings/pongs',
+  3: 'reserved bits',
+  4: 'reserved opcodes',
+  5: 'fragmentation',
+  6: 'UTF-8',
+  7: 'close handling',
+  9: 'limits/performance',
+  10: 'auto-fragmentation',
+  12: 'permessage-deflate',
+  13: 'deflate parameters',
 };
 
 export function compareIds(a: string, b: string): number {
@@ -29,8 +38,17 @@ export function compareIds(a: string, b: string): number {
 
 export function allCases(): Case[] {
   const cases = [
-    framingCases(), pingCases(), reservedBitCases(), opcodeCases(), fragmentationCases(), utf8Cases(),
-    closeCases(), limitCases(), autoFragmentationCases(), deflateCases(), deflateParamCases(),
+    framingCases(),
+    pingCases(),
+    reservedBitCases(),
+    opcodeCases(),
+    fragmentationCases(),
+    utf8Cases(),
+    closeCases(),
+    limitCases(),
+    autoFragmentationCases(),
+    deflateCases(),
+    deflateParamCases(),
   ].flat();
   const seen = new Set<string>();
   for (const c of cases) {
@@ -43,8 +61,12 @@ export function allCases(): Case[] {
 /** Patterns are comma-separated ids with `*` as wildcard: "1.*,6.4.*,7.1.1". A bare category
  *  number ("6") means the whole category. */
 export function selectCases(patterns: string | undefined, slow: boolean, exclude?: string): Case[] {
-  const toRes = (p: string | undefined) => (p ?? '').split(',').map((s) => s.trim()).filter(Boolean)
-    .map((s) => new RegExp(`^${s.replace(/\./g, '\\.').replace(/\*/g, '.*')}${s.includes('*') ? '' : '(\\..*)?'}$`));
+  const toRes = (p: string | undefined) =>
+    (p ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => new RegExp(`^${s.replace(/\./g, '\\.').replace(/\*/g, '.*')}${s.includes('*') ? '' : '(\\..*)?'}$`));
   const inc = toRes(patterns);
   const exc = toRes(exclude);
   return allCases().filter((c) => (slow || !c.slow) && (inc.length === 0 || inc.some((r) => r.test(c.id))) && !exc.some((r) => r.test(c.id)));

@@ -10,7 +10,10 @@ export interface Negotiated {
   clientMaxWindowBits: number;
 }
 
-export interface ExtensionElement { name: string; params: [string, string | true][] }
+export interface ExtensionElement {
+  name: string;
+  params: [string, string | true][];
+}
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -19,7 +22,9 @@ export function parseExtensions(header: string): ExtensionElement[] {
   const out: ExtensionElement[] = [];
   let i = 0;
   const n = header.length;
-  const ws = () => { while (i < n && (header[i] === ' ' || header[i] === '\t')) i++; };
+  const ws = () => {
+    while (i < n && (header[i] === ' ' || header[i] === '\t')) i++;
+  };
   const token = (): string => {
     ws();
     const start = i;
@@ -73,7 +78,12 @@ function windowBits(v: string | true, name: string): number {
   return Number(v);
 }
 
-interface Params { snct: boolean; cnct: boolean; smwb?: number; cmwb?: number | true }
+interface Params {
+  snct: boolean;
+  cnct: boolean;
+  smwb?: number;
+  cmwb?: number | true;
+}
 
 /** Check one element's parameters: known names, no duplicates, valid values (RFC 7692 7.1). */
 function readParams(el: ExtensionElement, isResponse: boolean): Params {
@@ -84,7 +94,8 @@ function readParams(el: ExtensionElement, isResponse: boolean): Params {
     seen.add(k);
     if (k === 'server_no_context_takeover' || k === 'client_no_context_takeover') {
       if (v !== true) throw new Error(`${k} must not have a value (RFC 7692 7.1.1)`);
-      if (k === 'server_no_context_takeover') p.snct = true; else p.cnct = true;
+      if (k === 'server_no_context_takeover') p.snct = true;
+      else p.cnct = true;
     } else if (k === 'server_max_window_bits') p.smwb = windowBits(v, k);
     else if (k === 'client_max_window_bits') {
       // Only an offer may carry it without a value (RFC 7692 7.1.2.2).
@@ -95,8 +106,7 @@ function readParams(el: ExtensionElement, isResponse: boolean): Params {
 }
 
 /** Judge a server's response to our single offer; returns the agreement or a problem. */
-export function checkResponse(offer: DeflateParams, header: string | undefined):
-  { negotiated: Negotiated | null; problem?: string } {
+export function checkResponse(offer: DeflateParams, header: string | undefined): { negotiated: Negotiated | null; problem?: string } {
   if (header === undefined || header.trim() === '') return { negotiated: null };
   try {
     const els = parseExtensions(header);
@@ -119,8 +129,7 @@ export function checkResponse(offer: DeflateParams, header: string | undefined):
         serverNoContextTakeover: r.snct,
         clientNoContextTakeover: r.cnct,
         serverMaxWindowBits: r.smwb ?? 15,
-        clientMaxWindowBits: typeof r.cmwb === 'number' ? r.cmwb
-          : typeof offer.clientMaxWindowBits === 'number' ? offer.clientMaxWindowBits : 15,
+        clientMaxWindowBits: typeof r.cmwb === 'number' ? r.cmwb : typeof offer.clientMaxWindowBits === 'number' ? offer.clientMaxWindowBits : 15,
       },
     };
   } catch (e) {
@@ -130,16 +139,27 @@ export function checkResponse(offer: DeflateParams, header: string | undefined):
 
 /** As the server testing a client: accept the client's first valid permessage-deflate offer,
  *  shaped by the case's wishes while keeping every rule of RFC 7692 7.1. */
-export function respondToOffer(header: string | undefined, want: DeflateParams):
-  { header: string; negotiated: Negotiated; note?: string } | { declined: string } {
+export function respondToOffer(
+  header: string | undefined,
+  want: DeflateParams,
+): { header: string; negotiated: Negotiated; note?: string } | { declined: string } {
   if (!header) return { declined: 'client offered no extensions' };
   let els: ExtensionElement[];
-  try { els = parseExtensions(header); } catch (e) { return { declined: `unparsable offer "${header}": ${(e as Error).message}` }; }
+  try {
+    els = parseExtensions(header);
+  } catch (e) {
+    return { declined: `unparsable offer "${header}": ${(e as Error).message}` };
+  }
   const problems: string[] = [];
   for (const el of els) {
     if (el.name !== 'permessage-deflate') continue;
     let o: Params;
-    try { o = readParams(el, false); } catch (e) { problems.push((e as Error).message); continue; }
+    try {
+      o = readParams(el, false);
+    } catch (e) {
+      problems.push((e as Error).message);
+      continue;
+    }
     const snct = Boolean(want.serverNoContextTakeover) || o.snct;
     const cnct = Boolean(want.clientNoContextTakeover);
     let smwb = typeof want.serverMaxWindowBits === 'number' ? want.serverMaxWindowBits : undefined;
@@ -178,7 +198,10 @@ export class PmdCodec {
   private readonly inBits: number;
   private readonly inTakeover: boolean;
 
-  constructor(readonly negotiated: Negotiated, role: 'client' | 'server') {
+  constructor(
+    readonly negotiated: Negotiated,
+    role: 'client' | 'server',
+  ) {
     const n = negotiated;
     this.outBits = role === 'client' ? n.clientMaxWindowBits : n.serverMaxWindowBits;
     this.inBits = role === 'client' ? n.serverMaxWindowBits : n.clientMaxWindowBits;
@@ -204,8 +227,7 @@ export class PmdCodec {
     const out = zlib.inflateRawSync(Buffer.concat([data, TAIL]), opts);
     if (this.inTakeover) {
       const keep = 1 << this.inBits;
-      this.history = out.length >= keep ? Buffer.from(out.subarray(out.length - keep))
-        : Buffer.concat([this.history, out]).subarray(-keep);
+      this.history = out.length >= keep ? Buffer.from(out.subarray(out.length - keep)) : Buffer.concat([this.history, out]).subarray(-keep);
     }
     return out;
   }

@@ -4,7 +4,10 @@ import { OP, toBuf, closePayload } from './frame.js';
 import type { PeerEvent, Session } from './session.js';
 import type { Case, FrameSpec, Step, Verdict, WriteOptions } from './types.js';
 
-export interface Judgement { verdict: Verdict; reason: string }
+export interface Judgement {
+  verdict: Verdict;
+  reason: string;
+}
 
 /** Codes that still say "you broke the protocol" when another one was expected: failing with
  *  one of these instead of the exact code is NON-STRICT; 1000/1001 or anything else is FAILED. */
@@ -14,17 +17,28 @@ class Fail extends Error {}
 
 /** The peer closed (or failed) while we still expected an echo or a pong. */
 class EndedEarly extends Error {
-  constructor(readonly ev: PeerEvent, message: string) { super(message); }
+  constructor(
+    readonly ev: PeerEvent,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function describe(ev: PeerEvent): string {
   switch (ev.type) {
-    case 'message': return `${ev.opcode === OP.TEXT ? 'text' : 'binary'} message of ${ev.payload.length} bytes`;
-    case 'pong': return `pong with ${ev.payload.length} bytes`;
-    case 'close': return `close ${ev.code ?? '(no code)'}${ev.reason ? ` "${ev.reason.slice(0, 60)}"` : ''}${ev.problem ? ` [invalid: ${ev.problem}]` : ''}`;
-    case 'eof': return `TCP close${ev.error ? ` (${ev.error})` : ''} without a close frame`;
-    case 'violation': return `protocol violation by the peer: ${ev.reason}`;
-    case 'timeout': return 'nothing';
+    case 'message':
+      return `${ev.opcode === OP.TEXT ? 'text' : 'binary'} message of ${ev.payload.length} bytes`;
+    case 'pong':
+      return `pong with ${ev.payload.length} bytes`;
+    case 'close':
+      return `close ${ev.code ?? '(no code)'}${ev.reason ? ` "${ev.reason.slice(0, 60)}"` : ''}${ev.problem ? ` [invalid: ${ev.problem}]` : ''}`;
+    case 'eof':
+      return `TCP close${ev.error ? ` (${ev.error})` : ''} without a close frame`;
+    case 'violation':
+      return `protocol violation by the peer: ${ev.reason}`;
+    case 'timeout':
+      return 'nothing';
   }
 }
 
@@ -44,7 +58,11 @@ export class Engine {
   private stash: PeerEvent[] = [];
   private readonly timeoutMs: number;
 
-  constructor(private readonly c: Case, private readonly s: Session, timeoutMs: number) {
+  constructor(
+    private readonly c: Case,
+    private readonly s: Session,
+    timeoutMs: number,
+  ) {
     this.timeoutMs = c.timeoutMs ?? timeoutMs;
   }
 
@@ -54,7 +72,9 @@ export class Engine {
     this.notes.push(note);
   }
 
-  private fail(reason: string): never { throw new Fail(reason); }
+  private fail(reason: string): never {
+    throw new Fail(reason);
+  }
 
   /** A limit hit (1009 message too big, or 1008 policy, e.g. too many fragments) is what
    *  category 9 exists to record, not a failure. */
@@ -163,12 +183,20 @@ export class Engine {
     let rsv = 0;
     if (compress) {
       const c = this.s.codec?.compress(payload);
-      if (c) { data = c; rsv = 4; } // RFC 7692 6: RSV1 on the first frame marks a compressed message
+      if (c) {
+        data = c;
+        rsv = 4;
+      } // RFC 7692 6: RSV1 on the first frame marks a compressed message
     }
     if (!fragmentSize || data.length <= fragmentSize) return [{ opcode, payload: data, rsv }];
     const frames: FrameSpec[] = [];
     for (let i = 0; i < data.length; i += fragmentSize) {
-      frames.push({ opcode: i === 0 ? opcode : OP.CONT, rsv: i === 0 ? rsv : 0, fin: i + fragmentSize >= data.length, payload: data.subarray(i, i + fragmentSize) });
+      frames.push({
+        opcode: i === 0 ? opcode : OP.CONT,
+        rsv: i === 0 ? rsv : 0,
+        fin: i + fragmentSize >= data.length,
+        payload: data.subarray(i, i + fragmentSize),
+      });
     }
     return frames;
   }
@@ -219,10 +247,16 @@ export class Engine {
     if (ev.type === 'close') {
       if (ev.problem) this.fail(`peer answered our close with an invalid close frame: ${ev.problem}`);
       if (echo.includes(ev.code)) return;
-      if (ev.code === null) { this.downgrade('NON-STRICT', 'close answered without a status code'); return; }
+      if (ev.code === null) {
+        this.downgrade('NON-STRICT', 'close answered without a status code');
+        return;
+      }
       this.fail(`close answered with ${describe(ev)}, expected ${echo.map((c) => c ?? 'no code').join(' or ')}`);
     }
-    if (ev.type === 'eof') { this.downgrade('NON-STRICT', 'peer dropped TCP instead of answering our close (RFC 6455 5.5.1)'); return; }
+    if (ev.type === 'eof') {
+      this.downgrade('NON-STRICT', 'peer dropped TCP instead of answering our close (RFC 6455 5.5.1)');
+      return;
+    }
     if (ev.type === 'timeout') this.fail(`no close frame in reply to ours within ${this.timeoutMs} ms`);
     this.fail(`after our close frame, expected the peer's close, got ${describe(ev)}`);
   }
@@ -272,7 +306,9 @@ export class Engine {
 /** Resolve to `late` if `p` has not settled within `ms`. */
 export async function withDeadline<T>(p: Promise<T>, ms: number, late: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<T>((r) => { timer = setTimeout(() => r(late), ms); });
+  const t = new Promise<T>((r) => {
+    timer = setTimeout(() => r(late), ms);
+  });
   try {
     return await Promise.race([p, t]);
   } finally {

@@ -30,7 +30,10 @@ export function applyMask(buf: Buffer, key: Buffer): void {
   for (; i < n; i++) buf[i] = (buf[i] as number) ^ (key[i & 3] as number);
 }
 
-export interface Encoded { bytes: Buffer; headerLength: number }
+export interface Encoded {
+  bytes: Buffer;
+  headerLength: number;
+}
 
 /** Encode one frame; `masked` is the role's default, `spec.invertMask` flips it. */
 export function encodeFrame(spec: FrameSpec, masked: boolean): Encoded {
@@ -43,8 +46,14 @@ export function encodeFrame(spec: FrameSpec, masked: boolean): Encoded {
   out[0] = ((spec.fin ?? true) ? 0x80 : 0) | (((spec.rsv ?? 0) & 7) << 4) | (spec.opcode & 0x0f);
   const maskBit = doMask ? 0x80 : 0;
   if (lenBytes === 0) out[1] = maskBit | len;
-  else if (lenBytes === 2) { out[1] = maskBit | 126; out.writeUInt16BE(len, 2); }
-  else { out[1] = maskBit | 127; out.writeUInt32BE(Math.floor(len / 2 ** 32), 2); out.writeUInt32BE(len >>> 0, 6); }
+  else if (lenBytes === 2) {
+    out[1] = maskBit | 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = maskBit | 127;
+    out.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    out.writeUInt32BE(len >>> 0, 6);
+  }
   payload.copy(out, headerLength);
   if (doMask) {
     const key = randomBytes(4);
@@ -107,8 +116,15 @@ export class FrameParser {
     let need = n;
     while (need > 0) {
       const c = this.chunks[0] as Buffer;
-      if (c.length <= need) { parts.push(c); this.chunks.shift(); need -= c.length; }
-      else { parts.push(c.subarray(0, need)); this.chunks[0] = c.subarray(need); need = 0; }
+      if (c.length <= need) {
+        parts.push(c);
+        this.chunks.shift();
+        need -= c.length;
+      } else {
+        parts.push(c.subarray(0, need));
+        this.chunks[0] = c.subarray(need);
+        need = 0;
+      }
     }
     return Buffer.concat(parts, n);
   }

@@ -5,7 +5,9 @@ import { createHash, randomBytes } from 'node:crypto';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 export interface ClientHandshake {
@@ -59,20 +61,35 @@ export function clientHandshake(url: URL, path: string, extensions: string | und
       const headers = new Map<string, string[]>();
       for (const l of headerLines) {
         const c = l.indexOf(':');
-        if (c <= 0) { fail(`malformed header line "${l}"`); return; }
+        if (c <= 0) {
+          fail(`malformed header line "${l}"`);
+          return;
+        }
         const k = l.slice(0, c).trim().toLowerCase();
         headers.set(k, [...(headers.get(k) ?? []), l.slice(c + 1).trim()]);
       }
       const one = (k: string) => headers.get(k)?.join(', ');
-      const problem =
-        !/^HTTP\/1\.1 101( |$)/.test(status) ? `status line "${status}" is not 101 (RFC 6455 4.1)`
-        : one('upgrade')?.toLowerCase() !== 'websocket' ? `Upgrade header "${one('upgrade')}" (RFC 6455 4.1)`
-        : !(one('connection') ?? '').toLowerCase().split(',').map((s) => s.trim()).includes('upgrade') ? `Connection header "${one('connection')}" (RFC 6455 4.1)`
-        : one('sec-websocket-accept') !== acceptKey(key) ? `Sec-WebSocket-Accept "${one('sec-websocket-accept')}" is wrong (RFC 6455 4.1)`
-        : headers.has('sec-websocket-protocol') ? 'Sec-WebSocket-Protocol in response but none requested (RFC 6455 4.1)'
-        : !extensions && headers.has('sec-websocket-extensions') ? 'Sec-WebSocket-Extensions in response but none offered (RFC 6455 4.1)'
-        : undefined;
-      if (problem) { fail(problem); return; }
+      const problem = !/^HTTP\/1\.1 101( |$)/.test(status)
+        ? `status line "${status}" is not 101 (RFC 6455 4.1)`
+        : one('upgrade')?.toLowerCase() !== 'websocket'
+          ? `Upgrade header "${one('upgrade')}" (RFC 6455 4.1)`
+          : !(one('connection') ?? '')
+                .toLowerCase()
+                .split(',')
+                .map((s) => s.trim())
+                .includes('upgrade')
+            ? `Connection header "${one('connection')}" (RFC 6455 4.1)`
+            : one('sec-websocket-accept') !== acceptKey(key)
+              ? `Sec-WebSocket-Accept "${one('sec-websocket-accept')}" is wrong (RFC 6455 4.1)`
+              : headers.has('sec-websocket-protocol')
+                ? 'Sec-WebSocket-Protocol in response but none requested (RFC 6455 4.1)'
+                : !extensions && headers.has('sec-websocket-extensions')
+                  ? 'Sec-WebSocket-Extensions in response but none offered (RFC 6455 4.1)'
+                  : undefined;
+      if (problem) {
+        fail(problem);
+        return;
+      }
       resolve({ socket, head: buf.subarray(end + 4), extensions: one('sec-websocket-extensions') });
     };
     socket.on('data', onData);
@@ -80,26 +97,36 @@ export function clientHandshake(url: URL, path: string, extensions: string | und
 }
 
 /** The problems in a client's upgrade request, judged as RFC 6455 4.2.1 lists them. */
-export function checkClientRequest(method: string | undefined, httpVersion: string, headers: Record<string, string | string[] | undefined>): string | undefined {
-  const h = (k: string) => { const v = headers[k]; return Array.isArray(v) ? v.join(', ') : v; };
+export function checkClientRequest(
+  method: string | undefined,
+  httpVersion: string,
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
+  const h = (k: string) => {
+    const v = headers[k];
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
   const key = h('sec-websocket-key');
   if (method !== 'GET') return `method ${method} is not GET (RFC 6455 4.1)`;
   if (httpVersion !== '1.1') return `HTTP/${httpVersion} instead of HTTP/1.1 (RFC 6455 4.1)`;
   if (!h('host')) return 'no Host header (RFC 6455 4.1)';
   if (h('upgrade')?.toLowerCase() !== 'websocket') return `Upgrade header "${h('upgrade')}" (RFC 6455 4.1)`;
-  if (!(h('connection') ?? '').toLowerCase().split(',').map((s) => s.trim()).includes('upgrade')) return `Connection header "${h('connection')}" (RFC 6455 4.1)`;
+  if (
+    !(h('connection') ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((s) => s.trim())
+      .includes('upgrade')
+  )
+    return `Connection header "${h('connection')}" (RFC 6455 4.1)`;
   if (h('sec-websocket-version') !== '13') return `Sec-WebSocket-Version "${h('sec-websocket-version')}" (RFC 6455 4.1)`;
-  if (!key || Buffer.from(key, 'base64').length !== 16 || Buffer.from(key, 'base64').toString('base64') !== key) return `Sec-WebSocket-Key "${key}" is not 16 random bytes in base64 (RFC 6455 4.1)`;
+  if (!key || Buffer.from(key, 'base64').length !== 16 || Buffer.from(key, 'base64').toString('base64') !== key)
+    return `Sec-WebSocket-Key "${key}" is not 16 random bytes in base64 (RFC 6455 4.1)`;
   return undefined;
 }
 
 export function serverResponse(key: string, extensions: string | undefined): string {
-  const lines = [
-    'HTTP/1.1 101 Switching Protocols',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Accept: ${acceptKey(key)}`,
-  ];
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(key)}`];
   if (extensions) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
   return lines.join('\r\n') + '\r\n\r\n';
 }

@@ -3,7 +3,9 @@
 function xorshift(seed: number): () => number {
   let x = seed | 0 || 0x9e3779b9;
   return () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return x >>> 0;
   };
 }
@@ -39,7 +41,8 @@ export function multibyteText(n: number): Buffer {
   if (end > 0 && (full[end - 1] as number) >= 0xc0) {
     const lead = full[end - 1] as number;
     const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-    if (full.length - (end - 1) < need) end--; else end = full.length;
+    if (full.length - (end - 1) < need) end--;
+    else end = full.length;
   } else end = full.length;
   return full.subarray(0, end);
 }

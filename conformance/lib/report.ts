@@ -40,7 +40,10 @@ export function problemLines(side: string, results: CaseResult[], verdicts: Verd
   for (const r of results.filter((x) => verdicts.includes(x.verdict))) {
     const k = categoryOf(r.id);
     const n = shown.get(k) ?? 0;
-    if (n >= perCategory) { hidden.set(k, (hidden.get(k) ?? 0) + 1); continue; }
+    if (n >= perCategory) {
+      hidden.set(k, (hidden.get(k) ?? 0) + 1);
+      continue;
+    }
     shown.set(k, n + 1);
     out.push(`  ${side} ${r.verdict.padEnd(13)} ${r.id.padEnd(9)} ${r.description}: ${r.reason.split('\n')[0]}`);
   }

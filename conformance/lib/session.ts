@@ -35,7 +35,12 @@ export class Session {
   private frag: { opcode: number; parts: Buffer[]; compressed: boolean; frames: number } | null = null;
   private readonly closed: Promise<void>;
 
-  constructor(readonly socket: net.Socket, readonly role: Role, readonly codec: PmdCodec | null, head: Buffer) {
+  constructor(
+    readonly socket: net.Socket,
+    readonly role: Role,
+    readonly codec: PmdCodec | null,
+    head: Buffer,
+  ) {
     this.closed = new Promise((r) => socket.once('close', () => r()));
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('end', () => this.onEof());
@@ -104,7 +109,9 @@ export class Session {
   async waitClosed(ms: number): Promise<boolean> {
     if (this.socket.destroyed) return true;
     let timer: NodeJS.Timeout | undefined;
-    const t = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+    const t = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    });
     const ok = await Promise.race([this.closed.then(() => true), t]);
     clearTimeout(timer);
     return ok;
@@ -174,12 +181,16 @@ export class Session {
     this.frag = null;
     let payload: Buffer = Buffer.concat(m.parts);
     if (m.compressed && this.codec) {
-      try { payload = this.codec.decompress(payload); } catch (e) {
+      try {
+        payload = this.codec.decompress(payload);
+      } catch (e) {
         return this.violation(`${peer}'s compressed message does not inflate under the negotiated parameters: ${(e as Error).message} (RFC 7692 7.2.2)`);
       }
     }
     if (m.opcode === OP.TEXT) {
-      try { new TextDecoder('utf-8', { fatal: true }).decode(payload); } catch {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(payload);
+      } catch {
         return this.violation(`${peer} sent a text message that is not valid UTF-8 (RFC 6455 8.1)`);
       }
     }
@@ -195,7 +206,9 @@ export class Session {
     else if (payload.length >= 2) {
       code = payload.readUInt16BE(0);
       if (!isSendableCloseCode(code)) problem = `close code ${code} must not be sent (RFC 6455 7.4)`;
-      try { reason = new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(2)); } catch {
+      try {
+        reason = new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(2));
+      } catch {
         problem = 'close reason is not valid UTF-8 (RFC 6455 5.5.1)';
       }
     }

@@ -16,7 +16,10 @@ export interface FrameSpec {
 
 /** Where to stop writing inside a `send`: after byte `payloadOffset` of frame `frame`'s payload
  *  (or after its header when payloadOffset is -1). The rest is kept for a fail-fast check. */
-export interface StopPoint { frame: number; payloadOffset: number }
+export interface StopPoint {
+  frame: number;
+  payloadOffset: number;
+}
 
 export interface WriteOptions {
   /** Split the bytes into writes of this many bytes (Autobahn's "chop"). */

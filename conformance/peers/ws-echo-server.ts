@@ -8,6 +8,8 @@ const { values } = parseArgs({ options: { port: { type: 'string', default: '9001
 const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(values.port), perMessageDeflate: true, maxPayload: 64 * 1024 * 1024 });
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
-  ws.on('error', () => { /* ws closes the connection itself; nothing to add */ });
+  ws.on('error', () => {
+    /* ws closes the connection itself; nothing to add */
+  });
 });
 wss.on('listening', () => console.log(`ws echo server on ws://127.0.0.1:${values.port}`));

@@ -18,7 +18,9 @@ function session(path: string, echo: boolean): Promise<string | undefined> {
       if (first === undefined) first = String(data);
       if (echo) ws.send(data as Buffer, { binary: isBinary });
     });
-    ws.on('error', () => { /* the case result is judged by the server */ });
+    ws.on('error', () => {
+      /* the case result is judged by the server */
+    });
     ws.on('close', () => resolve(first));
   });
 }

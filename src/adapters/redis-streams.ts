@@ -265,7 +265,11 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
   }
 
   private async runScript(key: string, meta: Buffer, payload: Buffer): Promise<string> {
-    const reply = await this.backend.command(key, ["EVALSHA", this.scriptSha, "1", key, this.maxMessages, meta, payload, this.maxAge, this.publishCommand], false);
+    const reply = await this.backend.command(
+      key,
+      ["EVALSHA", this.scriptSha, "1", key, this.maxMessages, meta, payload, this.maxAge, this.publishCommand],
+      false,
+    );
     return String(reply);
   }
 

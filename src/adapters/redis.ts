@@ -269,7 +269,9 @@ export class RedisAdapter extends PubSubAdapterEvents implements PubSubAdapter {
     }
     if (wasDown) {
       const seconds = ((Date.now() - this.downSince) / 1000).toFixed(1);
-      this.log(`hawser: Redis at ${redactUrl(this.url)} is back after ${seconds} s; ${this.unrelayed - this.unrelayedBeforeOutage} publishes during the outage reached this process only.`);
+      this.log(
+        `hawser: Redis at ${redactUrl(this.url)} is back after ${seconds} s; ${this.unrelayed - this.unrelayedBeforeOutage} publishes during the outage reached this process only.`,
+      );
     }
     for (const resolve of this.upWaiters.splice(0)) resolve();
     this.emit("up");

@@ -2,8 +2,7 @@ import type { Cgi } from "../server/cgi.js";
 import type { Handler } from "../server/handler.js";
 
 /** What a browser loading the endpoint is told (the seed's wording). */
-export const BROWSER_HINT =
-  "You are loading the websocket endpoint in a browser instead of a websocket client. Use a websocket client on this url instead.\n";
+export const BROWSER_HINT = "You are loading the websocket endpoint in a browser instead of a websocket client. Use a websocket client on this url instead.\n";
 
 /**
  * The seed's `websocketEcho`: greets with "hello" and " world!", then echoes every message

@@ -96,7 +96,12 @@ function chatRedis(values: Record<string, unknown>): ChatRedis | undefined {
   const cluster = values["redis-cluster"];
   if (typeof cluster === "string") {
     if (typeof values.redis === "string") throw new UsageError("--redis and --redis-cluster name two places to keep the rooms: give one.");
-    return { clusterNodes: cluster.split(",").map((node) => node.trim()).filter(Boolean) };
+    return {
+      clusterNodes: cluster
+        .split(",")
+        .map((node) => node.trim())
+        .filter(Boolean),
+    };
   }
   return typeof values.redis === "string" ? { url: values.redis } : undefined;
 }

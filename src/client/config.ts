@@ -162,8 +162,7 @@ export function resolveClientConfig(config: ClientConfig = {}): ResolvedClientCo
   const inactivity = positive(config.timeoutFromInactivity, DEFAULT_CLIENT_CONFIG.timeoutFromInactivity, "timeoutFromInactivity");
   if (pingIntervalMs > 0 && inactivity <= pingIntervalMs) {
     throw new RangeError(
-      `timeoutFromInactivity (${inactivity} ms) must be longer than pingFrequency (${pingIntervalMs} ms): ` +
-        "the server needs time to answer the ping.",
+      `timeoutFromInactivity (${inactivity} ms) must be longer than pingFrequency (${pingIntervalMs} ms): ` + "the server needs time to answer the ping.",
     );
   }
   const tls: TlsConnectionOptions = { ...config.tls };

@@ -67,7 +67,10 @@ export async function openHandshake(target: ClientTarget, config: ResolvedClient
 
 function resolveRedirect(current: ClientTarget, location: string, details: { url: string; status: number }): ClientTarget {
   if (current.socketPath !== undefined) {
-    throw new WebSocketHandshakeError(`Server redirected (HTTP ${details.status}) a ws+unix: connection; redirects are not followed for Unix sockets.`, details);
+    throw new WebSocketHandshakeError(
+      `Server redirected (HTTP ${details.status}) a ws+unix: connection; redirects are not followed for Unix sockets.`,
+      details,
+    );
   }
   // Relative locations resolve against the HTTP form of the URL; http(s) answers map back to ws(s).
   const base = new URL(current.url.href);
@@ -119,9 +122,7 @@ function attemptHandshake(
       ...(target.socketPath !== undefined ? { socketPath: target.socketPath, host: "localhost" } : { host: target.host, port: target.port }),
       // Through a proxy the connection (TLS included) is open already; without an agent,
       // node:http takes it from createConnection. defaultPort keeps Host free of :80 / :443.
-      ...(tunnel
-        ? { createConnection: () => tunnel.socket, defaultPort: target.secure ? 443 : 80 }
-        : { agent: false, ...(target.secure ? config.tls : {}) }),
+      ...(tunnel ? { createConnection: () => tunnel.socket, defaultPort: target.secure ? 443 : 80 } : { agent: false, ...(target.secure ? config.tls : {}) }),
     };
     const via = tunnel ? ` through the proxy ${tunnel.proxy.display}` : "";
     let settled = false;
@@ -147,7 +148,12 @@ function attemptHandshake(
       request = (target.secure ? httpsRequest : httpRequest)(options);
     } catch (error) {
       tunnel?.socket.destroy();
-      fail(new WebSocketHandshakeError(`Could not start the handshake with ${target.url.href}: ${(error as Error).message}`, { url: target.url.href, cause: error }));
+      fail(
+        new WebSocketHandshakeError(`Could not start the handshake with ${target.url.href}: ${(error as Error).message}`, {
+          url: target.url.href,
+          cause: error,
+        }),
+      );
       return;
     }
     signal.addEventListener("abort", onAbort);
@@ -211,7 +217,9 @@ function attemptHandshake(
         // node:http only reports an upgrade when the 101 says "Upgrade"; say what was missing.
         const check = checkServerResponse(status, response.headers, key, config.protocols);
         request.destroy();
-        fail(new WebSocketHandshakeError(`WebSocket handshake with ${target.url.href} failed: ${check.ok ? "not an upgrade" : check.message}`, details(response)));
+        fail(
+          new WebSocketHandshakeError(`WebSocket handshake with ${target.url.href} failed: ${check.ok ? "not an upgrade" : check.message}`, details(response)),
+        );
         return;
       }
       readSnippet(response, (body) => {

@@ -94,7 +94,13 @@ export async function openHttp2Handshake(
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new WebSocketHandshakeError(`The WebSocket handshake with ${target.url.href} timed out after ${timeoutMs} ms (config.handshakeTimeoutMs).`, { url: target.url.href, code: "ETIMEDOUT" })),
+      () =>
+        reject(
+          new WebSocketHandshakeError(`The WebSocket handshake with ${target.url.href} timed out after ${timeoutMs} ms (config.handshakeTimeoutMs).`, {
+            url: target.url.href,
+            code: "ETIMEDOUT",
+          }),
+        ),
       timeoutMs,
     );
   });
@@ -104,9 +110,7 @@ export async function openHttp2Handshake(
       await Promise.race([remoteSettings(session), timeout]);
     }
     if (session.remoteSettings.enableConnectProtocol !== true) {
-      fail(
-        `${target.url.origin} does not offer WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441): connect over HTTP/1.1 instead.`,
-      );
+      fail(`${target.url.origin} does not offer WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441): connect over HTTP/1.1 instead.`);
     }
     const extensions = clientExtensions(config);
     const headers: Record<string, string> = {

@@ -136,10 +136,7 @@ export function matchesNoProxy(host: string, port: number, list: string): boolea
   return false;
 }
 
-type NoProxyEntry =
-  | { kind: "all" }
-  | { kind: "name"; name: string; port: number | undefined }
-  | { kind: "ip"; block: BlockList; port: number | undefined };
+type NoProxyEntry = { kind: "all" } | { kind: "name"; name: string; port: number | undefined } | { kind: "ip"; block: BlockList; port: number | undefined };
 
 function parseEntry(raw: string): NoProxyEntry | null {
   let text = raw.trim();

@@ -88,8 +88,10 @@ export function openTunnel(target: ClientTarget, proxy: ProxyServer, options: Tu
       finish(signal.reason);
       request.destroy();
     };
-    const fail = (message: string, details: { status?: number; statusText?: string; headers?: IncomingMessage["headers"]; body?: string; code?: string; cause?: unknown } = {}): void =>
-      finish(new WebSocketHandshakeError(message, { url: target.url.href, proxy: proxy.display, ...details }));
+    const fail = (
+      message: string,
+      details: { status?: number; statusText?: string; headers?: IncomingMessage["headers"]; body?: string; code?: string; cause?: unknown } = {},
+    ): void => finish(new WebSocketHandshakeError(message, { url: target.url.href, proxy: proxy.display, ...details }));
 
     try {
       request = (proxy.secure ? httpsRequest : httpRequest)({
@@ -131,7 +133,10 @@ export function openTunnel(target: ClientTarget, proxy: ProxyServer, options: Tu
       if (head.length > 0) {
         // Nobody may speak in a fresh tunnel before the client: the proxy is not a plain tunnel.
         socket.destroy();
-        fail(`The proxy ${proxy.display} sent ${head.length} bytes after its HTTP ${status} to CONNECT, before the tunnel was used; it is not a CONNECT tunnel.`, details);
+        fail(
+          `The proxy ${proxy.display} sent ${head.length} bytes after its HTTP ${status} to CONNECT, before the tunnel was used; it is not a CONNECT tunnel.`,
+          details,
+        );
         return;
       }
       if (!target.secure) {

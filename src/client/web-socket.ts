@@ -250,9 +250,7 @@ export class WebSocket extends EventTarget {
    */
   #failed(error: Error): void {
     const dropped =
-      this.#state !== ReadyState.CONNECTING &&
-      typeof (error as NodeJS.ErrnoException).code === "string" &&
-      !(error instanceof WebSocketHandshakeError);
+      this.#state !== ReadyState.CONNECTING && typeof (error as NodeJS.ErrnoException).code === "string" && !(error instanceof WebSocketHandshakeError);
     this.#state = ReadyState.CLOSED;
     if (!dropped) this.dispatchEvent(new Event("error"));
   }
@@ -375,11 +373,7 @@ type AddOptions = Parameters<EventTarget["addEventListener"]>[2];
 type RemoveOptions = Parameters<EventTarget["removeEventListener"]>[2];
 
 export interface WebSocket {
-  addEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: (this: WebSocket, event: WebSocketEventMap[K]) => void,
-    options?: AddOptions,
-  ): void;
+  addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: (this: WebSocket, event: WebSocketEventMap[K]) => void, options?: AddOptions): void;
   addEventListener(type: string, listener: AnyListener, options?: AddOptions): void;
   removeEventListener<K extends keyof WebSocketEventMap>(
     type: K,

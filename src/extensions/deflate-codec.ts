@@ -63,10 +63,7 @@ export type ServerNegotiation = { header: string; codec: MessageCodec } | { erro
  * codec (RFC 7692 section 7), or null when no offer is acceptable (no compression), or an error
  * for a header that does not parse (the handshake is refused with 400).
  */
-export function serverDeflateNegotiator(
-  options: PerMessageDeflateOptions,
-  limiter?: ZlibLimiter,
-): (offer: string) => ServerNegotiation {
+export function serverDeflateNegotiator(options: PerMessageDeflateOptions, limiter?: ZlibLimiter): (offer: string) => ServerNegotiation {
   const resolved = resolveDeflateOptions(options);
   return (offerHeader) => {
     const offers = parseExtensionOffers(offerHeader);

@@ -118,8 +118,7 @@ export function resolveDeflateOptions(options: PerMessageDeflateOptions = {}): R
   return {
     serverNoContextTakeover: options.serverNoContextTakeover === true,
     clientNoContextTakeover: options.clientNoContextTakeover === true,
-    serverMaxWindowBits:
-      options.serverMaxWindowBits === undefined ? undefined : checkInt("serverMaxWindowBits", options.serverMaxWindowBits, 8, 15),
+    serverMaxWindowBits: options.serverMaxWindowBits === undefined ? undefined : checkInt("serverMaxWindowBits", options.serverMaxWindowBits, 8, 15),
     clientMaxWindowBits: typeof clientBits === "boolean" ? clientBits : checkInt("clientMaxWindowBits", clientBits, 8, 15),
     thresholdBytes: checkInt("thresholdBytes", options.thresholdBytes ?? 1024, 0, Number.MAX_SAFE_INTEGER),
     memLevel: checkInt("memLevel", options.memLevel ?? 8, 1, 9),

@@ -20,12 +20,7 @@
 //   depends on the runtime's node:zlib: see window-priming.ts).
 
 import zlib from "node:zlib";
-import {
-  resolveDeflateOptions,
-  type PerMessageDeflateOptions,
-  type ResolvedDeflateOptions,
-  type RoleDeflateParams,
-} from "./deflate-negotiation.js";
+import { resolveDeflateOptions, type PerMessageDeflateOptions, type ResolvedDeflateOptions, type RoleDeflateParams } from "./deflate-negotiation.js";
 import { defaultZlibLimiter, type ZlibLimiter } from "./zlib-limiter.js";
 import { SlidingWindow } from "./sliding-window.js";
 import { DeflateClosedError, DeflateError, ZlibChannel } from "./zlib-channel.js";

@@ -30,14 +30,11 @@ export const MAX_CLOSE_REASON_BYTES = 123;
  * libraries and applications. Everything else, 0-999 and 1016-2999 included, is invalid.
  */
 export function isValidCloseCode(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
-  );
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 export type DecodedClose =
-  | { ok: true; code: number; reason: string }
-  | { ok: false; failCode: number; message: string; violation: ProtocolViolation; value?: number };
+  { ok: true; code: number; reason: string } | { ok: false; failCode: number; message: string; violation: ProtocolViolation; value?: number };
 
 /** Decodes a received close payload (section 5.5.1): empty, or a 2-byte code and UTF-8 reason. */
 export function decodeClosePayload(payload: Uint8Array): DecodedClose {
@@ -66,9 +63,7 @@ export function encodeClosePayload(code: number | undefined, reason = ""): Buffe
     return Buffer.alloc(0);
   }
   if (!Number.isInteger(code) || !isValidCloseCode(code)) {
-    throw new RangeError(
-      `Close code ${code} cannot be sent: use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4).`,
-    );
+    throw new RangeError(`Close code ${code} cannot be sent: use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4).`);
   }
   const reasonLength = Buffer.byteLength(reason);
   if (reasonLength > MAX_CLOSE_REASON_BYTES) {

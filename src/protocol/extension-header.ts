@@ -185,9 +185,7 @@ function parseLine(text: string, out: ExtensionOffer[]): HeaderParseError | unde
  * (no header) gives [].
  * Never throws; malformed input returns `{ error }` naming the offset.
  */
-export function parseExtensionOffers(
-  headerValues: string | readonly string[] | undefined,
-): ExtensionOffer[] | HeaderParseError {
+export function parseExtensionOffers(headerValues: string | readonly string[] | undefined): ExtensionOffer[] | HeaderParseError {
   const lines = headerValues === undefined ? [] : typeof headerValues === "string" ? [headerValues] : headerValues;
   const out: ExtensionOffer[] = [];
   for (const line of lines) {
@@ -201,10 +199,7 @@ export function parseExtensionOffers(
  * Serializes one extension: `name; a; b=1`. Values that are not tokens are written
  * as quoted-strings. Throws (a caller bug) when a name is not a token.
  */
-export function formatExtension(
-  name: string,
-  params: ReadonlyMap<string, string | true> | Iterable<readonly [string, string | true]> = [],
-): string {
+export function formatExtension(name: string, params: ReadonlyMap<string, string | true> | Iterable<readonly [string, string | true]> = []): string {
   if (!isToken(name)) throw new TypeError(`extension name ${JSON.stringify(name)} is not an RFC 7230 token`);
   let out = name;
   for (const [key, value] of params) {

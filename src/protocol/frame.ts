@@ -97,14 +97,7 @@ export function encodeFrameInto(
  * Returns one or two buffers to be written in order: one when the payload is at most
  * `copyUpTo` bytes (or masked).
  */
-export function encodeFrame(
-  opcode: number,
-  payload: Uint8Array,
-  fin: boolean,
-  rsv1: boolean,
-  mask: Uint8Array | null,
-  copyUpTo = COPY_THRESHOLD,
-): Buffer[] {
+export function encodeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean, mask: Uint8Array | null, copyUpTo = COPY_THRESHOLD): Buffer[] {
   const length = payload.length;
   const headLength = headerLength(length, mask !== null);
   if (mask === null && length > copyUpTo) {
@@ -120,11 +113,7 @@ export function encodeFrame(
 }
 
 /** Encodes a text frame straight from a string, without an intermediate Buffer. */
-export function encodeTextFrame(
-  text: string,
-  fin: boolean,
-  mask: Uint8Array | null,
-): Buffer[] {
+export function encodeTextFrame(text: string, fin: boolean, mask: Uint8Array | null): Buffer[] {
   const length = Buffer.byteLength(text);
   const headLength = headerLength(length, mask !== null);
   const frame = Buffer.allocUnsafe(headLength + length);

@@ -12,7 +12,9 @@ export type HeaderMap = Record<string, HeaderValue>;
 
 /** Sec-WebSocket-Accept for a Sec-WebSocket-Key (section 4.2.2, step 5.4). */
 export function computeAcceptKey(key: string): string {
-  return createHash("sha1").update(key + WEBSOCKET_GUID).digest("base64");
+  return createHash("sha1")
+    .update(key + WEBSOCKET_GUID)
+    .digest("base64");
 }
 
 /** A key is the base64 encoding of 16 bytes: 22 characters and "==" (section 4.1, item 7). */
@@ -53,11 +55,7 @@ export function isToken(text: string): boolean {
 
 /** `cgi.websocketRequested()`: an upgrade to websocket was asked for. */
 export function isWebSocketUpgrade(method: string | undefined, headers: HeaderMap): boolean {
-  return (
-    method === "GET" &&
-    headerHasToken(headers["upgrade"], "websocket") &&
-    headerHasToken(headers["connection"], "upgrade")
-  );
+  return method === "GET" && headerHasToken(headers["upgrade"], "websocket") && headerHasToken(headers["connection"], "upgrade");
 }
 
 export interface UpgradeRequest {
@@ -98,10 +96,7 @@ export type HandshakeRefusal = { ok: false; status: number; message: string; hea
  * gets 426 naming ours, section 4.4) and the offered subprotocols, distinct tokens (item 10).
  * `versionHeader` is how the 426 names the header: HTTP/2 wants lower-case names.
  */
-export function checkVersionAndProtocols(
-  headers: HeaderMap,
-  versionHeader: string,
-): HandshakeRefusal | { ok: true; protocols: string[]; extensions: string } {
+export function checkVersionAndProtocols(headers: HeaderMap, versionHeader: string): HandshakeRefusal | { ok: true; protocols: string[]; extensions: string } {
   const version = headerText(headers["sec-websocket-version"]).trim();
   if (version !== WEBSOCKET_VERSION) {
     return {
@@ -130,10 +125,7 @@ export function buildAcceptResponse(
   extraHeaders: Record<string, string> = {},
 ): string {
   let response =
-    "HTTP/1.1 101 Switching Protocols\r\n" +
-    "Upgrade: websocket\r\n" +
-    "Connection: Upgrade\r\n" +
-    `Sec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n`;
+    "HTTP/1.1 101 Switching Protocols\r\n" + "Upgrade: websocket\r\n" + "Connection: Upgrade\r\n" + `Sec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n`;
   if (protocol) response += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   if (extensions) response += `Sec-WebSocket-Extensions: ${extensions}\r\n`;
   for (const [name, value] of Object.entries(extraHeaders)) response += `${name}: ${value}\r\n`;
@@ -141,12 +133,7 @@ export function buildAcceptResponse(
 }
 
 /** A complete plain HTTP response, for refusing a handshake without involving an HTTP server. */
-export function buildHttpResponse(
-  status: number,
-  statusText: string,
-  body: string,
-  headers: Record<string, string> = {},
-): string {
+export function buildHttpResponse(status: number, statusText: string, body: string, headers: Record<string, string> = {}): string {
   let response = `HTTP/1.1 ${status} ${statusText}\r\n`;
   const all: Record<string, string> = {
     Connection: "close",
@@ -158,17 +145,10 @@ export function buildHttpResponse(
   return response + "\r\n" + body;
 }
 
-export type ServerResponseCheck =
-  | { ok: true; protocol: string; extensions: string }
-  | { ok: false; message: string };
+export type ServerResponseCheck = { ok: true; protocol: string; extensions: string } | { ok: false; message: string };
 
 /** Checks a server's answer to our handshake (section 4.1, the client's requirements). */
-export function checkServerResponse(
-  status: number,
-  headers: HeaderMap,
-  key: string,
-  offeredProtocols: readonly string[],
-): ServerResponseCheck {
+export function checkServerResponse(status: number, headers: HeaderMap, key: string, offeredProtocols: readonly string[]): ServerResponseCheck {
   if (status !== 101) return { ok: false, message: `Expected HTTP 101, got ${status}.` };
   if (!headerHasToken(headers["upgrade"], "websocket")) return { ok: false, message: "Server response lacks 'Upgrade: websocket'." };
   if (!headerHasToken(headers["connection"], "upgrade")) return { ok: false, message: "Server response lacks 'Connection: Upgrade'." };

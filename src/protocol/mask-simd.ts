@@ -47,20 +47,57 @@ const END_ADDRESS = 4;
 
 /** `mem[start + i] ^= key` for 16-byte vectors, 64 bytes per turn, until start + length. */
 const maskBody: number[] = [
-  2, 1, V128, 1, I32, // locals: one v128 (KEY_VECTOR), one i32 (END_ADDRESS)
-  LOCAL_GET, KEY, ...I32X4_SPLAT, LOCAL_SET, KEY_VECTOR,
-  LOCAL_GET, START, LOCAL_GET, LENGTH, I32_ADD, LOCAL_SET, END_ADDRESS,
-  BLOCK, VOID,
-  LOOP, VOID,
-  LOCAL_GET, START, LOCAL_GET, END_ADDRESS, I32_GE_U, BR_IF, 1,
+  2,
+  1,
+  V128,
+  1,
+  I32, // locals: one v128 (KEY_VECTOR), one i32 (END_ADDRESS)
+  LOCAL_GET,
+  KEY,
+  ...I32X4_SPLAT,
+  LOCAL_SET,
+  KEY_VECTOR,
+  LOCAL_GET,
+  START,
+  LOCAL_GET,
+  LENGTH,
+  I32_ADD,
+  LOCAL_SET,
+  END_ADDRESS,
+  BLOCK,
+  VOID,
+  LOOP,
+  VOID,
+  LOCAL_GET,
+  START,
+  LOCAL_GET,
+  END_ADDRESS,
+  I32_GE_U,
+  BR_IF,
+  1,
   ...[0, 16, 32, 48].flatMap((offset) => [
-    LOCAL_GET, START, // address for the store
-    LOCAL_GET, START, ...V128_LOAD, ...memarg(offset),
-    LOCAL_GET, KEY_VECTOR, ...V128_XOR,
-    ...V128_STORE, ...memarg(offset),
+    LOCAL_GET,
+    START, // address for the store
+    LOCAL_GET,
+    START,
+    ...V128_LOAD,
+    ...memarg(offset),
+    LOCAL_GET,
+    KEY_VECTOR,
+    ...V128_XOR,
+    ...V128_STORE,
+    ...memarg(offset),
   ]),
-  LOCAL_GET, START, I32_CONST, 0xc0, 0x00, I32_ADD, LOCAL_SET, START, // start += 64 (signed LEB128)
-  BR, 0,
+  LOCAL_GET,
+  START,
+  I32_CONST,
+  0xc0,
+  0x00,
+  I32_ADD,
+  LOCAL_SET,
+  START, // start += 64 (signed LEB128)
+  BR,
+  0,
   END, // loop
   END, // block
   END, // function
@@ -72,7 +109,14 @@ function section(id: number, body: number[]): number[] {
 }
 
 const moduleBytes = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // "\0asm", version 1
   ...section(1, [1, 0x60, 3, I32, I32, I32, 0]), // type 0: (i32, i32, i32) -> ()
   ...section(3, [1, 0]), // function 0 has type 0
   ...section(5, [1, 0, 1]), // one memory, at least 1 page

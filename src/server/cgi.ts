@@ -147,9 +147,7 @@ export class Cgi {
     const check = upgrade.kind === "http2" ? checkExtendedConnectRequest(this.headers) : checkUpgradeRequest(this.requestMethod, this.headers);
     if (!check.ok) throw new HttpError(check.status, check.message, check.headers);
     if (protocol !== undefined && !check.protocols.includes(protocol)) {
-      throw new Error(
-        `Subprotocol '${protocol}' was not offered by the client (offered: ${check.protocols.join(", ") || "none"}).`,
-      );
+      throw new Error(`Subprotocol '${protocol}' was not offered by the client (offered: ${check.protocols.join(", ") || "none"}).`);
     }
     const negotiate = upgrade.settings.negotiateExtensions;
     const negotiated = check.extensions !== "" && negotiate ? negotiate(check.extensions) : null;

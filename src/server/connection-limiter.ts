@@ -14,7 +14,10 @@ export class ConnectionLimiter {
     readonly maxConnections: number,
     readonly maxConnectionsPerIp: number,
   ) {
-    for (const [name, value] of [["maxConnections", maxConnections], ["maxConnectionsPerIp", maxConnectionsPerIp]] as const) {
+    for (const [name, value] of [
+      ["maxConnections", maxConnections],
+      ["maxConnectionsPerIp", maxConnectionsPerIp],
+    ] as const) {
       if (!(value >= 1) || (!Number.isInteger(value) && value !== Infinity)) {
         throw new RangeError(`${name} must be a whole number of connections, 1 or more (Infinity for no limit), got ${value}.`);
       }

@@ -71,10 +71,12 @@ export class HandlerHost {
       socket: resolveSocketOptions(options),
       rateLimit,
       onRateLimited: (action) =>
-        warnings.warn(`rate-${action}`, () =>
-          `a WebSocket peer sent faster than messageRateLimit allows (${rateLimit!.messagesPerSecond} messages/s, ` +
-          `${rateLimit!.bytesPerSecond} bytes/s): ${action === "pause" ? "reading from it paused until its budget refilled" : "closed with 1008"}. ` +
-          `If such peers are legitimate, raise messageRateLimit.`,
+        warnings.warn(
+          `rate-${action}`,
+          () =>
+            `a WebSocket peer sent faster than messageRateLimit allows (${rateLimit!.messagesPerSecond} messages/s, ` +
+            `${rateLimit!.bytesPerSecond} bytes/s): ${action === "pause" ? "reading from it paused until its budget refilled" : "closed with 1008"}. ` +
+            `If such peers are legitimate, raise messageRateLimit.`,
         ),
       negotiateExtensions: options.perMessageDeflate === false ? null : serverDeflateNegotiator(deflateOptions(options.perMessageDeflate)),
       track: (socket) => this.track(socket),
@@ -100,7 +102,8 @@ export class HandlerHost {
     if (this.tooManyHeaders(req)) return responder.fail(431, "Too many request headers.");
     const refused = this.admission.refusedConnection(req.socket);
     // HTTP/1.1 only: HTTP/2 forbids the Connection header (RFC 9113 section 8.2.2).
-    if (refused) return responder.fail(refused.status, refused.message, req.httpVersionMajor === 1 ? { ...refused.headers, Connection: "close" } : refused.headers);
+    if (refused)
+      return responder.fail(refused.status, refused.message, req.httpVersionMajor === 1 ? { ...refused.headers, Connection: "close" } : refused.headers);
     this.run(new Cgi(req, responder, null), responder);
   };
 

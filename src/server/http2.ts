@@ -1,11 +1,4 @@
-import {
-  createSecureServer,
-  Http2ServerRequest,
-  type Http2SecureServer,
-  type Http2Server,
-  type Http2ServerResponse,
-  type Http2Session,
-} from "node:http2";
+import { createSecureServer, Http2ServerRequest, type Http2SecureServer, type Http2Server, type Http2ServerResponse, type Http2Session } from "node:http2";
 import type { Duplex } from "node:stream";
 import { isExtendedConnectWebSocket } from "../protocol/extended-connect.js";
 import type { TLSSocket } from "node:tls";
@@ -61,9 +54,7 @@ export interface ConnectionCloser {
  */
 export function createHttp2Server(host: HandlerHost, options: ServerOptions): { server: Http2SecureServer; connections: ConnectionCloser } {
   if (!options.tls) {
-    throw new Error(
-      "http2: true needs tls: { cert, key }: browsers speak HTTP/2 only over TLS (and so only wss:// gets RFC 8441).",
-    );
+    throw new Error("http2: true needs tls: { cert, key }: browsers speak HTTP/2 only over TLS (and so only wss:// gets RFC 8441).");
   }
   const server = createSecureServer({
     ...options.tls,

@@ -71,7 +71,11 @@ export async function genericMain(
   args: readonly string[] = process.argv.slice(2),
 ): Promise<HawserServer<HttpServer | Http2SecureServer>> {
   const address = parseListenArguments(args);
-  const server: HawserServer<HttpServer | Http2SecureServer> = await serve(handler, { ...options, port: options.port ?? address.port, host: options.host ?? address.host });
+  const server: HawserServer<HttpServer | Http2SecureServer> = await serve(handler, {
+    ...options,
+    port: options.port ?? address.port,
+    host: options.host ?? address.host,
+  });
   console.log(`hawser: listening on ${server.url.replace(/^ws/, "http")}`);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

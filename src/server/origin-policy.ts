@@ -75,7 +75,14 @@ export class OriginPolicy {
  */
 export function ownOrigin(headers: IncomingHttpHeaders, secure: boolean, trustedHops = 0): string {
   const forwardedProto = forwardedValue(headers["x-forwarded-proto"], trustedHops)?.toLowerCase();
-  const scheme = forwardedProto === "https" || forwardedProto === "wss" ? "https" : forwardedProto === "http" || forwardedProto === "ws" ? "http" : secure ? "https" : "http";
+  const scheme =
+    forwardedProto === "https" || forwardedProto === "wss"
+      ? "https"
+      : forwardedProto === "http" || forwardedProto === "ws"
+        ? "http"
+        : secure
+          ? "https"
+          : "http";
   const host = forwardedValue(headers["x-forwarded-host"], trustedHops) ?? headerText(headers[":authority"] ?? headers.host);
   if (host === "" || /[/?#@\s\\]/.test(host)) return "";
   try {
@@ -103,7 +110,8 @@ export function canonicalOrigin(text: string): string {
 
 /** An `allowedOrigins` entry, checked and put in canonical form. */
 function listedOrigin(entry: string): string {
-  if (typeof entry !== "string" || entry.trim() === "") throw new TypeError(`allowedOrigins entries are origins such as "https://example.com", got ${JSON.stringify(entry)}.`);
+  if (typeof entry !== "string" || entry.trim() === "")
+    throw new TypeError(`allowedOrigins entries are origins such as "https://example.com", got ${JSON.stringify(entry)}.`);
   if (entry.includes("*")) {
     throw new TypeError(`allowedOrigins entry '${entry}': patterns are not supported; give each origin, or a function (origin) => boolean.`);
   }

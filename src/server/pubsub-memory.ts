@@ -1,14 +1,7 @@
 import type { Buffer } from "node:buffer";
 import type { OrderedPubSubAdapter, RemoteDelivery, TopicHistory } from "./pubsub-adapter.js";
 import { PubSubAdapterEvents } from "./pubsub-events.js";
-import {
-  checkHistoryLimits,
-  compareOffsetIds,
-  DEFAULT_HISTORY_LIMITS,
-  DEFAULT_MAX_HISTORY_BYTES,
-  HistoryStore,
-  type HistoryLimits,
-} from "./pubsub-log.js";
+import { checkHistoryLimits, compareOffsetIds, DEFAULT_HISTORY_LIMITS, DEFAULT_MAX_HISTORY_BYTES, HistoryStore, type HistoryLimits } from "./pubsub-log.js";
 
 export interface MemoryBusOptions {
   /** How much of each topic's history to keep. Default: 1,000 messages, 5 minutes. */

@@ -53,7 +53,6 @@ interface Origin {
   queued: number;
 }
 
-
 /**
  * A server's topics: which local sockets (and listeners) are subscribed to what, delivery of
  * publishes to them, and the adapter that connects this server to other processes.
@@ -139,7 +138,15 @@ export class PubSub implements SocketTopics {
     (entry.extras ??= new Map()).set(socket, state);
     if (since === undefined) return entry.ready.then(live);
     return entry.ready.then(() =>
-      this.resumer.resume(ordered!, topic, socket, state, since, () => entry.extras?.get(socket) === state, () => this.settle(entry, socket, state)),
+      this.resumer.resume(
+        ordered!,
+        topic,
+        socket,
+        state,
+        since,
+        () => entry.extras?.get(socket) === state,
+        () => this.settle(entry, socket, state),
+      ),
     );
   }
 
@@ -227,7 +234,9 @@ export class PubSub implements SocketTopics {
       checkTopic(topic);
       const ordered = this.ordered;
       if (ordered === null) {
-        throw new Error("publishConfirmed() needs an adapter that gives offsets: the default in-memory adapter or RedisStreamsAdapter; use publish() with RedisAdapter.");
+        throw new Error(
+          "publishConfirmed() needs an adapter that gives offsets: the default in-memory adapter or RedisStreamsAdapter; use publish() with RedisAdapter.",
+        );
       }
       if (this.closing !== null) throw new Error("publishConfirmed() after the server's pub/sub was closed.");
       const message = prepare(data, options?.binary);

@@ -99,9 +99,7 @@ export async function serve(handler: Handler, options: HandlerOptions = {}): Pro
     // ... checked this often (Node's default of 30 s is too coarse for short timeouts).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, handshakeTimeoutMs / 2)),
   };
-  const httpServer: HttpServer = options.tls
-    ? createHttpsServer({ ...serverOptions, ...options.tls })
-    : createHttpServer(serverOptions);
+  const httpServer: HttpServer = options.tls ? createHttpsServer({ ...serverOptions, ...options.tls }) : createHttpServer(serverOptions);
   // Parse one header more than allowed, so "too many" is detectable rather than silently truncated.
   httpServer.maxHeadersCount = (options.maxHeaderCount ?? DEFAULT_SERVER_LIMITS.maxHeaderCount) + 1;
   // Connections count against maxConnections and maxConnectionsPerIp from the accept on.
@@ -130,8 +128,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     return;
   }
   const status =
-    error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
-    : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout"
-    : "400 Bad Request";
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? "431 Request Header Fields Too Large"
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? "408 Request Timeout"
+        : "400 Bad Request";
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -111,9 +111,7 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   /** Resolves with the close event once the connection has ended, however it ended. */
   get closed(): Promise<CloseEvent> {
     if (!this.closedPromise) {
-      this.closedPromise = this.closeEvent
-        ? Promise.resolve(this.closeEvent)
-        : new Promise((resolve) => (this.resolveClosed = resolve));
+      this.closedPromise = this.closeEvent ? Promise.resolve(this.closeEvent) : new Promise((resolve) => (this.resolveClosed = resolve));
     }
     return this.closedPromise;
   }

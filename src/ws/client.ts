@@ -218,15 +218,7 @@ function onResponse(socket: WebSocket, plan: Plan, req: ClientRequest, response:
   if (!socket.emit("unexpected-response", req, response)) abortHandshake(socket, `Unexpected server response: ${status}`);
 }
 
-function onUpgrade(
-  socket: WebSocket,
-  plan: Plan,
-  req: ClientRequest,
-  response: IncomingMessage,
-  upgraded: Socket,
-  head: Buffer,
-  key: string,
-): void {
+function onUpgrade(socket: WebSocket, plan: Plan, req: ClientRequest, response: IncomingMessage, upgraded: Socket, head: Buffer, key: string): void {
   socket.emit("upgrade", response);
   // A listener may have closed the socket.
   if (socket.readyState !== ReadyState.CONNECTING) return;

@@ -36,10 +36,7 @@ type ResolvedOptions<T extends WebSocketClass, U extends typeof IncomingMessage>
  * or (`noServer`) completes upgrades handed to `handleUpgrade()`, and emits `connection(ws,
  * req)` for each accepted socket.
  */
-export class WebSocketServer<
-  T extends WebSocketClass = typeof WebSocket,
-  U extends typeof IncomingMessage = typeof IncomingMessage,
-> extends EventEmitter {
+export class WebSocketServer<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> extends EventEmitter {
   /** The options, defaults filled in. */
   readonly options: ResolvedOptions<T, U>;
   /** The accepted sockets still open (absent with `clientTracking: false`). */
@@ -87,7 +84,10 @@ export class WebSocketServer<
         res.writeHead(426, { "Content-Length": body.length, "Content-Type": "text/plain" });
         res.end(body);
       });
-      own.listen({ port, ...(resolved.host != null ? { host: resolved.host } : {}), ...(resolved.backlog != null ? { backlog: resolved.backlog } : {}) }, callback);
+      own.listen(
+        { port, ...(resolved.host != null ? { host: resolved.host } : {}), ...(resolved.backlog != null ? { backlog: resolved.backlog } : {}) },
+        callback,
+      );
       this._server = own;
     } else if (server) {
       this._server = server;

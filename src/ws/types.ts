@@ -160,10 +160,7 @@ export interface ClientOptions extends SecureContextOptions {
 }
 
 /** Options of `new WebSocketServer(options, callback)`: exactly one of `port`, `server` and `noServer`. */
-export interface ServerOptions<
-  U extends WebSocketClass = typeof WebSocket,
-  V extends typeof IncomingMessage = typeof IncomingMessage,
-> {
+export interface ServerOptions<U extends WebSocketClass = typeof WebSocket, V extends typeof IncomingMessage = typeof IncomingMessage> {
   host?: string | undefined;
   port?: number | undefined;
   backlog?: number | undefined;

@@ -462,11 +462,9 @@ export declare namespace WebSocket {
   type MessageEvent = Types.MessageEvent;
   type WebSocketEventMap = Types.WebSocketEventMap;
   type EventListenerOptions = Types.EventListenerOptions;
-  type ServerOptions<U extends WebSocketClass = typeof WebSocket, V extends typeof IncomingMessage = typeof IncomingMessage> =
-    Types.ServerOptions<U, V>;
+  type ServerOptions<U extends WebSocketClass = typeof WebSocket, V extends typeof IncomingMessage = typeof IncomingMessage> = Types.ServerOptions<U, V>;
   type AddressInfo = Types.AddressInfo;
   type Server<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> = ServerClass<T, U>;
-  type WebSocketServer<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> =
-    ServerClass<T, U>;
+  type WebSocketServer<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> = ServerClass<T, U>;
   type WebSocket = WebSocketInstance;
 }

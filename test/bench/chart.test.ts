@@ -27,7 +27,12 @@ function barTitles(svg: string): string[] {
 
 test("throughput bars are value / raw; lower-is-better bars are raw / value; broadcast is relative to Bun", () => {
   const rows: Row[] = [
-    { scenario: scenario("b"), metric: scenario("b").metrics[0]!, values: { hawser: summary(800), ws: summary(100), raw: summary(1000), bun: summary(1500) }, ratios: {} },
+    {
+      scenario: scenario("b"),
+      metric: scenario("b").metrics[0]!,
+      values: { hawser: summary(800), ws: summary(100), raw: summary(1000), bun: summary(1500) },
+      ratios: {},
+    },
     { scenario: scenario("b"), metric: scenario("b").metrics[1]!, values: { hawser: summary(1.25), raw: summary(1) }, ratios: {} },
     { scenario: scenario("g"), metric: scenario("g").metrics[0]!, values: { hawser: summary(700), bun: summary(1000) }, ratios: {} },
   ];

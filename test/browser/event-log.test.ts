@@ -44,8 +44,7 @@ function record(records: ServerRecord, socket: ServerSocket, path: string, offer
   };
   // Answering a server's close, a client echoes the code (RFC 6455 section 5.5.1) and may put
   // any reason: Chromium repeats the server's, hawser sends none. Only the code is compared there.
-  socket.onclose = (event) =>
-    entry.events.push(["close", event.code, path === "/server-close" ? "(reason not compared)" : event.reason, event.wasClean]);
+  socket.onclose = (event) => entry.events.push(["close", event.code, path === "/server-close" ? "(reason not compared)" : event.reason, event.wasClean]);
 }
 
 /** A port that refuses connections: bound by us a moment ago, then released. */
@@ -134,7 +133,10 @@ describe("WHATWG WebSocket: Chromium, hawser/web and Node's own give the same ev
     const entries = inBrowser.log.map((entry) => JSON.stringify(entry));
     const has = (fragment: unknown[]): boolean => entries.some((entry) => entry.startsWith(JSON.stringify(fragment).slice(0, -1)));
     assert.ok(has(["echo", "open", "open", "Event", 1, "chat", "permessage-deflate"]), "echo opened with a subprotocol and deflate");
-    assert.ok(has(["echo", "message", 5, "MessageEvent", new URL(urls.echo).origin, "", 0, 1, "blob", 10, "", "read:", 10, "98,108,111,98,32,112,97,114"]), "a Blob echo, read");
+    assert.ok(
+      has(["echo", "message", 5, "MessageEvent", new URL(urls.echo).origin, "", 0, 1, "blob", 10, "", "read:", 10, "98,108,111,98,32,112,97,114"]),
+      "a Blob echo, read",
+    );
     assert.ok(has(["echo", "message", 6, "MessageEvent", new URL(urls.echo).origin, "", 0, 1, "arraybuffer", 70_000]), "an ArrayBuffer echo");
     assert.ok(has(["server close", "listener", "message", "bye soon"]), "addEventListener listeners are called");
     // hawser's server echoes the code and reason of the client's close (section 5.5.1).

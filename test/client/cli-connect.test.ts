@@ -101,10 +101,7 @@ describe("hawser connect options and exit statuses", () => {
     assert.equal(request.headers["sec-websocket-protocol"], "other, chat");
     assert.equal(request.headers.origin, "http://example.test");
     assert.match(run.stderr, /\(subprotocol chat\)/);
-    assert.equal(
-      run.stdout,
-      "<binary 5 bytes: 000102feff>\n<binary 20 bytes: abababababababababababababababab…>\n<binary 0 bytes>\n",
-    );
+    assert.equal(run.stdout, "<binary 5 bytes: 000102feff>\n<binary 20 bytes: abababababababababababababababab…>\n<binary 0 bytes>\n");
     assert.match(run.stderr, /Disconnected \(code 1001, reason "done"\)/);
     assert.equal(run.code, 0, "1001 is a normal close");
   });
@@ -167,7 +164,13 @@ describe("hawser connect building blocks", () => {
 
   test("binary messages print as a length and a hex prefix", () => {
     assert.equal(formatMessage({ type: "message", data: "text", isBinary: false, rawData: Buffer.from("text") }), "text");
-    assert.equal(formatMessage({ type: "message", data: Buffer.alloc(16, 1), isBinary: true, rawData: Buffer.alloc(16, 1) }), `<binary 16 bytes: ${"01".repeat(16)}>`);
-    assert.equal(formatMessage({ type: "message", data: Buffer.alloc(17, 1), isBinary: true, rawData: Buffer.alloc(17, 1) }), `<binary 17 bytes: ${"01".repeat(16)}…>`);
+    assert.equal(
+      formatMessage({ type: "message", data: Buffer.alloc(16, 1), isBinary: true, rawData: Buffer.alloc(16, 1) }),
+      `<binary 16 bytes: ${"01".repeat(16)}>`,
+    );
+    assert.equal(
+      formatMessage({ type: "message", data: Buffer.alloc(17, 1), isBinary: true, rawData: Buffer.alloc(17, 1) }),
+      `<binary 17 bytes: ${"01".repeat(16)}…>`,
+    );
   });
 });

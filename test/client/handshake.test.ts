@@ -30,7 +30,14 @@ async function expectFailure(url: string, config = {}): Promise<{ error: WebSock
   socket.onerror = () => events.push(`error rs=${socket.readyState}`);
   socket.onclose = (event) => events.push(`close ${event.code} ${event.wasClean} rs=${socket.readyState}`);
   socket.onopen = () => events.push("open");
-  const error = await withTimeout(socket.connect().then(() => null, (e: unknown) => e), 5000, "connect() to fail");
+  const error = await withTimeout(
+    socket.connect().then(
+      () => null,
+      (e: unknown) => e,
+    ),
+    5000,
+    "connect() to fail",
+  );
   assert.ok(error instanceof WebSocketHandshakeError, `expected a WebSocketHandshakeError, got ${String(error)}`);
   return { error, events, socket };
 }
@@ -98,8 +105,7 @@ describe("client handshake request", () => {
         seen = chunk.toString("latin1");
         const key = /sec-websocket-key: *(\S+)/i.exec(seen)![1]!;
         socket.write(
-          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            `Sec-WebSocket-Accept: ${expectedAccept(key)}\r\n\r\n`,
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + `Sec-WebSocket-Accept: ${expectedAccept(key)}\r\n\r\n`,
         );
         socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69])); // text "hi"
       });
@@ -176,9 +182,7 @@ describe("client handshake response checks", () => {
   });
 
   test("an HTTP error answer rejects with its status, headers and body", async () => {
-    const server = await rawServer((connection) =>
-      connection.socket.end(httpResponse("404 Not Found", ["X-Reason: no-such-room"], "no WebSocket here")),
-    );
+    const server = await rawServer((connection) => connection.socket.end(httpResponse("404 Not Found", ["X-Reason: no-such-room"], "no WebSocket here")));
     const { error, events } = await expectFailure(`${server.url}/missing`);
     assert.equal(error.status, 404);
     assert.equal(error.statusText, "Not Found");

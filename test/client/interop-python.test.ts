@@ -109,7 +109,12 @@ describe("hawser client ↔ python3-websockets server", { skip: python.skip }, (
     assert.deepEqual(closes.get("/echo?close-test"), { code: 4321, reason: "client says bye ✓" });
   });
 
-  for (const [code, reason] of [[1000, ""], [1001, "going away"], [1011, "oops"], [4000, "app reason ✓"]] as const) {
+  for (const [code, reason] of [
+    [1000, ""],
+    [1001, "going away"],
+    [1011, "oops"],
+    [4000, "app reason ✓"],
+  ] as const) {
     test(`a server close ${code} ${JSON.stringify(reason)} is reported with the same code and reason`, async () => {
       const client = await connect(`${base}/close?code=${code}&reason=${encodeURIComponent(reason)}`, CONFIG);
       const event = await withTimeout(client.closed, 5000, "the close");

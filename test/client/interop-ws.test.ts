@@ -44,10 +44,13 @@ before(async () => {
     }
   });
 });
-after(() => new Promise<void>((resolve) => {
-  for (const client of wss.clients) client.terminate();
-  wss.close(() => resolve());
-}));
+after(
+  () =>
+    new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      wss.close(() => resolve());
+    }),
+);
 
 async function open(path: string, config = {}): Promise<ClientWebSocket> {
   return connect(`${base}${path}`, { ...CONFIG, ...config });
@@ -112,7 +115,12 @@ describe("hawser client ↔ ws server", () => {
     assert.deepEqual(serverCloses.get("/echo?close-test"), { code: 4321, reason: "client says bye ✓" });
   });
 
-  for (const [code, reason] of [[1000, ""], [1001, "going away"], [1011, "oops"], [4000, "app reason ✓"]] as const) {
+  for (const [code, reason] of [
+    [1000, ""],
+    [1001, "going away"],
+    [1011, "oops"],
+    [4000, "app reason ✓"],
+  ] as const) {
     test(`a server close ${code} ${JSON.stringify(reason)} is reported with the same code and reason`, async () => {
       const client = await open(`/close?code=${code}&reason=${encodeURIComponent(reason)}`);
       const event = await withTimeout(client.closed, 5000, "the close");

@@ -147,11 +147,14 @@ describe("choosing the proxy for a connection", () => {
   });
 
   test("unusable proxy URLs throw, naming where they came from and without the password", () => {
-    assert.throws(() => parseProxyUrl("socks5://u:secret@p:1080", "HTTPS_PROXY"), (error: Error) => {
-      assert.match(error.message, /^HTTPS_PROXY names a socks5:\/\/ proxy .*HTTP proxies only/);
-      assert.doesNotMatch(error.message, /secret/);
-      return true;
-    });
+    assert.throws(
+      () => parseProxyUrl("socks5://u:secret@p:1080", "HTTPS_PROXY"),
+      (error: Error) => {
+        assert.match(error.message, /^HTTPS_PROXY names a socks5:\/\/ proxy .*HTTP proxies only/);
+        assert.doesNotMatch(error.message, /secret/);
+        return true;
+      },
+    );
     assert.throws(() => parseProxyUrl("http://bad host:1", "config.proxy"), /^TypeError: config\.proxy is not a proxy URL/);
     assert.throws(() => new ClientWebSocket("ws://x.test/", { proxy: "ftp://p:21" }), /config\.proxy names a ftp:\/\/ proxy/);
   });
@@ -406,9 +409,7 @@ describe("the client through an HTTP CONNECT proxy", () => {
 
   test("HTTP_PROXY from the environment carries ws:// (HTTPS_PROXY is for wss:// only)", async () => {
     reset();
-    await withEnvironment({ HTTP_PROXY: proxy.url, HTTPS_PROXY: `http://127.0.0.1:${deadPort}` }, () =>
-      echoRoundTrip(`ws://echo.test:${echo.port}/`, {}),
-    );
+    await withEnvironment({ HTTP_PROXY: proxy.url, HTTPS_PROXY: `http://127.0.0.1:${deadPort}` }, () => echoRoundTrip(`ws://echo.test:${echo.port}/`, {}));
     assert.deepEqual(
       proxy.requests.map((request) => request.target),
       [`echo.test:${echo.port}`],
@@ -439,7 +440,10 @@ describe("the client through an HTTP CONNECT proxy", () => {
     assert.equal(error.statusText, "Proxy Authentication Required");
     assert.equal(error.headers["proxy-authenticate"], 'Basic realm="test"');
     assert.equal(error.proxy, proxy.url);
-    assert.match(error.message, /^The proxy http:\/\/127\.0\.0\.1:\d+ \(from config\.proxy\) refused to open a tunnel to echo\.test:\d+: HTTP 407 Proxy Authentication Required\. The proxy did not accept the credentials/);
+    assert.match(
+      error.message,
+      /^The proxy http:\/\/127\.0\.0\.1:\d+ \(from config\.proxy\) refused to open a tunnel to echo\.test:\d+: HTTP 407 Proxy Authentication Required\. The proxy did not accept the credentials/,
+    );
     assert.doesNotMatch(error.message, /hunter2/);
     assert.equal(echo.seen.length, 0);
 
@@ -455,14 +459,20 @@ describe("the client through an HTTP CONNECT proxy", () => {
     assert.equal(error.status, 502);
     assert.equal(error.proxy, proxy.url);
     assert.equal(error.url, `ws://unreachable.test:${echo.port}/`);
-    assert.match(error.message, /^The proxy http:\/\/127\.0\.0\.1:\d+ \(from HTTP_PROXY\) refused to open a tunnel to unreachable\.test:\d+: HTTP 502 Bad Gateway\./);
+    assert.match(
+      error.message,
+      /^The proxy http:\/\/127\.0\.0\.1:\d+ \(from HTTP_PROXY\) refused to open a tunnel to unreachable\.test:\d+: HTTP 502 Bad Gateway\./,
+    );
     assert.equal(error.body, "502 from the test proxy");
   });
 
   test("a proxy cutting the tunnel mid-handshake: a clean error, nothing left open", async () => {
     reset({ kind: "cut" });
     const error = await withEnvironment({}, () => connectError(`ws://echo.test:${echo.port}/`, { proxy: proxy.url }));
-    assert.match(error.message, new RegExp(`^Could not connect to ws://echo\\.test:${echo.port}/ through the proxy http://127\\.0\\.0\\.1:${proxy.port}: socket hang up`));
+    assert.match(
+      error.message,
+      new RegExp(`^Could not connect to ws://echo\\.test:${echo.port}/ through the proxy http://127\\.0\\.0\\.1:${proxy.port}: socket hang up`),
+    );
     assert.equal(error.status, undefined);
     assert.equal(proxy.requests.length, 1);
     await waitUntil(() => proxy.openSockets() === 0, 2000, "the proxy's sockets to close");
@@ -492,7 +502,10 @@ describe("the client through an HTTP CONNECT proxy", () => {
         echoRoundTrip(`ws://127.0.0.1:${toName.port}/before`, { followRedirects: true }),
       );
       assert.equal(toName.hits(), 1);
-      assert.deepEqual(proxy.requests.map((request) => request.target), [`echo.test:${echo.port}`]);
+      assert.deepEqual(
+        proxy.requests.map((request) => request.target),
+        [`echo.test:${echo.port}`],
+      );
     } finally {
       await toName.close();
     }
@@ -504,7 +517,10 @@ describe("the client through an HTTP CONNECT proxy", () => {
         echoRoundTrip(`ws://redirect.test:${toAddress.port}/before`, { followRedirects: true }),
       );
       assert.equal(toAddress.hits(), 1);
-      assert.deepEqual(proxy.requests.map((request) => request.target), [`redirect.test:${toAddress.port}`]);
+      assert.deepEqual(
+        proxy.requests.map((request) => request.target),
+        [`redirect.test:${toAddress.port}`],
+      );
       assert.equal(echo.seen[0]!.host, `127.0.0.1:${echo.port}`);
     } finally {
       await toAddress.close();
@@ -531,7 +547,10 @@ describe("the client through an HTTP CONNECT proxy", () => {
       return messages;
     });
     assert.deepEqual(received, ["hello", " world!"]);
-    assert.deepEqual(proxy.requests.map((request) => request.target), [`echo.test:${echo.port}`]);
+    assert.deepEqual(
+      proxy.requests.map((request) => request.target),
+      [`echo.test:${echo.port}`],
+    );
   });
 
   test("hawser connect --proxy URL (and --proxy '' / --noproxy)", async () => {
@@ -564,7 +583,10 @@ describe("the client through an HTTP CONNECT proxy", () => {
     );
     assert.equal(status, 0, err);
     assert.equal(out, "hello\n world!\nover the proxy\n");
-    assert.deepEqual(proxy.requests.map((request) => request.target), [`echo.test:${echo.port}`]);
+    assert.deepEqual(
+      proxy.requests.map((request) => request.target),
+      [`echo.test:${echo.port}`],
+    );
   });
 });
 
@@ -595,13 +617,19 @@ describe("wss:// through a proxy, and https:// proxies", { skip: openssl.skip },
     proxy.requests.length = 0;
     proxy.behaviour = { kind: "tunnel" };
     await withEnvironment({}, () => echoRoundTrip(target(), { proxy: proxy.url, ca: certificate.cert }));
-    assert.deepEqual(proxy.requests.map((request) => [request.method, request.target]), [["CONNECT", `localhost:${echo.port}`]]);
+    assert.deepEqual(
+      proxy.requests.map((request) => [request.method, request.target]),
+      [["CONNECT", `localhost:${echo.port}`]],
+    );
   });
 
   test("wss:// through HTTPS_PROXY (HTTP_PROXY is for ws:// only); the target's certificate is still checked", async () => {
     proxy.requests.length = 0;
     await withEnvironment({ HTTPS_PROXY: proxy.url, HTTP_PROXY: "http://127.0.0.1:9" }, () => echoRoundTrip(target(), { ca: certificate.cert }));
-    assert.deepEqual(proxy.requests.map((request) => request.target), [`localhost:${echo.port}`]);
+    assert.deepEqual(
+      proxy.requests.map((request) => request.target),
+      [`localhost:${echo.port}`],
+    );
 
     const untrusted = await withEnvironment({ HTTPS_PROXY: proxy.url }, () => connectError(target(), {}));
     assert.equal(untrusted.code, "DEPTH_ZERO_SELF_SIGNED_CERT");

@@ -29,9 +29,18 @@ async function recordingServer(): Promise<SocketServer & { received: string[]; s
 describe("reconnect backoff", () => {
   test("full jitter: a random wait below a ceiling that doubles per attempt, up to maxDelayMs", () => {
     const options = { initialDelayMs: 100, maxDelayMs: 1000 };
-    assert.deepEqual([1, 2, 3, 4, 5, 10].map((attempt) => reconnectDelay(attempt, options, () => 0.999999)), [99, 199, 399, 799, 999, 999]);
-    assert.deepEqual([1, 2, 5].map((attempt) => reconnectDelay(attempt, options, () => 0)), [0, 0, 0]);
-    assert.equal(reconnectDelay(3, options, () => 0.5), 200);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 10].map((attempt) => reconnectDelay(attempt, options, () => 0.999999)),
+      [99, 199, 399, 799, 999, 999],
+    );
+    assert.deepEqual(
+      [1, 2, 5].map((attempt) => reconnectDelay(attempt, options, () => 0)),
+      [0, 0, 0],
+    );
+    assert.equal(
+      reconnectDelay(3, options, () => 0.5),
+      200,
+    );
   });
 
   test("bad settings are refused with the name of the option", () => {
@@ -155,7 +164,10 @@ describe("a reconnecting client", () => {
     await server.close(); // the server is gone for good: every attempt fails
     const closed = await withTimeout(client.closed, 5000, "the client to give up");
     assert.equal(closed.code, 1006);
-    assert.deepEqual(attempts.map((event) => event.attempt), [1, 2, 3]);
+    assert.deepEqual(
+      attempts.map((event) => event.attempt),
+      [1, 2, 3],
+    );
     assert.equal(attempts[0]!.error, undefined);
     assert.ok(attempts[1]!.error instanceof Error, "a failed attempt's error is reported with the next");
     assert.deepEqual(order, ["error", "unsent", "close 1006"]);
@@ -183,7 +195,10 @@ describe("a reconnecting client", () => {
       const closed = await withTimeout(client.closed, 2000, "close() while waiting to reconnect");
       assert.equal(closed.wasClean, false);
       assert.equal(attempts, 1);
-      assert.deepEqual(unsent.map((list) => list.map((m) => m.data)), [["held"]]);
+      assert.deepEqual(
+        unsent.map((list) => list.map((m) => m.data)),
+        [["held"]],
+      );
       await sleep(30);
       assert.equal(attempts, 1, "it went on trying after close()");
     } finally {

@@ -60,7 +60,11 @@ describe("seed client", () => {
     assert.equal(client.send("héllo"), true);
     assert.equal(client.send(new Uint8Array([1, 2, 3])), true);
     client.send(new Uint8Array([4, 5]).buffer);
-    await withTimeout(waitFor(() => received.length === 6), 2000, "three echoes");
+    await withTimeout(
+      waitFor(() => received.length === 6),
+      2000,
+      "three echoes",
+    );
     assert.deepEqual(received, [
       `message text ${Buffer.from("héllo").toString("hex")}`,
       "text héllo",
@@ -82,7 +86,11 @@ describe("seed client", () => {
     assert.equal(first.opcode, WebSocketOpcode.text);
     assert.equal(first.textData, "first");
     peer.send(Buffer.from([7, 7]));
-    await withTimeout(waitFor(() => client.isMessageBuffered()), 2000, "a buffered message");
+    await withTimeout(
+      waitFor(() => client.isMessageBuffered()),
+      2000,
+      "a buffered message",
+    );
     assert.equal(client.waitForNextMessageWouldBlock(), false);
     const second = await client.waitForNextMessage();
     assert.equal(second.opcode, WebSocketOpcode.binary);

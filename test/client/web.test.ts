@@ -305,7 +305,10 @@ describe("send(), close() and bufferedAmount", () => {
   test("send() while CONNECTING throws InvalidStateError; send() without arguments throws TypeError", () => {
     const ws = new WebSocket(`${raw.url}/hang`);
     ws.onerror = () => undefined;
-    assert.throws(() => ws.send("x"), (e: unknown) => e instanceof DOMException && e.name === "InvalidStateError" && e.code === 11);
+    assert.throws(
+      () => ws.send("x"),
+      (e: unknown) => e instanceof DOMException && e.name === "InvalidStateError" && e.code === 11,
+    );
     assert.throws(() => (ws.send as () => void)(), TypeError);
     ws.close();
   });
@@ -321,10 +324,16 @@ describe("send(), close() and bufferedAmount", () => {
         `close(${String(code)})`,
       );
     }
-    assert.throws(() => ws.close(undefined, "reason without code"), (e: unknown) => e instanceof DOMException && e.name === "InvalidAccessError");
+    assert.throws(
+      () => ws.close(undefined, "reason without code"),
+      (e: unknown) => e instanceof DOMException && e.name === "InvalidAccessError",
+    );
     assert.throws(() => ws.close(3003n as unknown as number), TypeError);
     for (const reason of ["x".repeat(124), "é".repeat(62)]) {
-      assert.throws(() => ws.close(1000, reason), (e: unknown) => e instanceof DOMException && e.name === "SyntaxError");
+      assert.throws(
+        () => ws.close(1000, reason),
+        (e: unknown) => e instanceof DOMException && e.name === "SyntaxError",
+      );
     }
     assert.equal(ws.readyState, WebSocket.OPEN, "nothing was closed by the failed calls");
     ws.close(4999.9, "é".repeat(61) + "x"); // 123 bytes; the code is truncated to 4999

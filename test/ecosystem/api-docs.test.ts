@@ -9,10 +9,7 @@ import * as ws from "../../src/ws/index.js";
 
 test("docs/api.md matches the code (regenerate with `npx tsx scripts/api-docs.ts`)", () => {
   const rendered = renderApiDocs();
-  assert.ok(
-    readFileSync(API_DOC, "utf8") === rendered,
-    "docs/api.md is out of date: run `npx tsx scripts/api-docs.ts` and commit the result.",
-  );
+  assert.ok(readFileSync(API_DOC, "utf8") === rendered, "docs/api.md is out of date: run `npx tsx scripts/api-docs.ts` and commit the result.");
 });
 
 test("every name exported at run time has a section in docs/api.md", () => {

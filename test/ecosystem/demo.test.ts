@@ -36,7 +36,15 @@ describe("hawser demo", () => {
     try {
       instance = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-gpu", "--disable-quic", "--no-first-run"],
+        args: [
+          "--no-sandbox",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+        ],
       });
       const ann = await instance.newPage({ viewport: { width: 1000, height: 560 } });
       const ben = await instance.newPage({ viewport: { width: 1000, height: 560 } });

@@ -242,7 +242,18 @@ describe("hawser echo --cert --key [--http2]", { skip: openssl.skip }, () => {
   after(() => certificate?.remove());
 
   test("--http2 serves RFC 8441 and HTTP/1.1 on one port, greeting as the seed does", async () => {
-    const program = await startProgram(CLI, ["echo", "--port", "0", "--host", "127.0.0.1", "--cert", certificate.certFile, "--key", certificate.keyFile, "--http2"]);
+    const program = await startProgram(CLI, [
+      "echo",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--cert",
+      certificate.certFile,
+      "--key",
+      certificate.keyFile,
+      "--http2",
+    ]);
     try {
       assert.match(program.output(), /listening on https:\/\//);
       const socket = await connectHttp2(`wss://127.0.0.1:${program.port}/`, { ca: certificate.cert });

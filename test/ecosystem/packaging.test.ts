@@ -10,7 +10,19 @@ import { after, before, describe, test } from "node:test";
 import { assertBuilt, ROOT } from "../helpers/cli.js";
 
 /** Names both module systems must give (a sample of the public API, from both faces). */
-const CORE_NAMES = ["genericMain", "serve", "WebSocket", "HandlerHost", "Cgi", "HttpError", "WebSocketOpcode", "CloseCode", "connect", "connectHttp2", "attachHttp2"];
+const CORE_NAMES = [
+  "genericMain",
+  "serve",
+  "WebSocket",
+  "HandlerHost",
+  "Cgi",
+  "HttpError",
+  "WebSocketOpcode",
+  "CloseCode",
+  "connect",
+  "connectHttp2",
+  "attachHttp2",
+];
 
 /** Runs a script with node in `cwd` and returns its stdout; fails with its stderr. */
 function runNode(cwd: string, file: string): string {
@@ -27,7 +39,9 @@ describe("the built package, installed from its tarball", () => {
     // An ES module project, as the examples are (their .ts files are ES modules, .cts CommonJS).
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", private: true, type: "module" }));
     // --ignore-scripts: the build already ran (npm test builds first); prepare would rebuild.
-    const packed = JSON.parse(execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], { cwd: ROOT, encoding: "utf8" })) as Array<{
+    const packed = JSON.parse(
+      execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], { cwd: ROOT, encoding: "utf8" }),
+    ) as Array<{
       filename: string;
     }>;
     const installed = join(project, "node_modules", "hawser");
@@ -184,7 +198,14 @@ server.on("connection", (ws: WebSocket) => ws.on("message", (data: WebSocket.Raw
     );
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json", "--listFiles"], { cwd: project, encoding: "utf8", timeout: 120_000 });
-    assert.equal(result.status, 0, `tsc found errors:\n${result.stdout.split("\n").filter((line) => !line.startsWith("/")).join("\n")}${result.stderr}`);
+    assert.equal(
+      result.status,
+      0,
+      `tsc found errors:\n${result.stdout
+        .split("\n")
+        .filter((line) => !line.startsWith("/"))
+        .join("\n")}${result.stderr}`,
+    );
     // The types came from the installed package, both flavours, never from the repository's src/.
     assert.match(result.stdout, /node_modules\/hawser\/dist\/index\.d\.ts/);
     assert.match(result.stdout, /node_modules\/hawser\/dist\/cjs\/index\.d\.ts/);

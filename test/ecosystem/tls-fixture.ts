@@ -29,8 +29,25 @@ export function makeCertificate(): Certificate {
   const result = spawnSync(
     "openssl",
     // EC keys are made in milliseconds; RSA 2048 can take a second on a slow machine.
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile,
-      "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
     { timeout: 20_000, encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`openssl could not make a test certificate: ${result.stderr}`);

@@ -133,9 +133,10 @@ const scenarios: Record<string, () => Promise<Report>> = {
     const noContextTakeover = process.env.HAWSER_NO_CONTEXT_TAKEOVER === "1";
     const limiter = new ZlibLimiter(maxConcurrent);
     const params = { ...PARAMS, serverNoContextTakeover: noContextTakeover };
-    const message = Buffer.from(
-      Array.from({ length: 9000 }, (_, i) => `{"id":${i},"name":"user${i % 97}","score":${(i * 7919) % 1000}}`).join(","),
-    ).subarray(0, 64 * 1024);
+    const message = Buffer.from(Array.from({ length: 9000 }, (_, i) => `{"id":${i},"name":"user${i % 97}","score":${(i * 7919) % 1000}}`).join(",")).subarray(
+      0,
+      64 * 1024,
+    );
     gc();
     const rssBefore = process.memoryUsage().rss;
     const started = performance.now();

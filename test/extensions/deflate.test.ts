@@ -69,7 +69,10 @@ test("round trip: every combination of the four parameters, 16 B to 128 KiB, tex
         for (const clientMaxWindowBits of [8, 10, 13, 15]) {
           const params = { serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits };
           const { server, client } = pair(params);
-          for (const [sender, receiver] of [[server, client], [client, server]] as const) {
+          for (const [sender, receiver] of [
+            [server, client],
+            [client, server],
+          ] as const) {
             let seed = combos * 100;
             for (const size of SIZES) {
               for (const make of [textData, binaryData]) {
@@ -166,22 +169,23 @@ test("RFC 7692 §7.2.3 examples decode; our output matches §7.2.3.1 and §7.2.3
   }
 });
 
-for (const priming of ["dictionary", "stored-block"] as const) test(`blocks after a BFINAL block in the same message continue the window (RFC 7692 §7.2.1; window: ${priming})`, async () => {
-  const first = Buffer.from("Hello, hello, hello! ");
-  const second = Buffer.from("Hello again, hello! and hello once more.");
-  const finalBlock = zlib.deflateRawSync(first); // ends with BFINAL, octet-padded
-  const continuation = zlib.deflateRawSync(second, { dictionary: first, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  const payload = Buffer.concat([finalBlock, continuation.subarray(0, continuation.length - 4)]);
-  for (const split of [payload.length, finalBlock.length, finalBlock.length - 1, 3]) {
-    const receiver = new PerMessageDeflate(forRole(DEFAULT_PARAMS, "client"), {}, undefined, priming);
-    const out = Buffer.concat([
-      await receiver.decompress(payload.subarray(0, split), split === payload.length, 1000),
-      ...(split < payload.length ? [await receiver.decompress(payload.subarray(split), true, 1000)] : []),
-    ]);
-    assert.equal(out.toString(), first.toString() + second.toString(), `split at ${split}`);
-    receiver.close();
-  }
-});
+for (const priming of ["dictionary", "stored-block"] as const)
+  test(`blocks after a BFINAL block in the same message continue the window (RFC 7692 §7.2.1; window: ${priming})`, async () => {
+    const first = Buffer.from("Hello, hello, hello! ");
+    const second = Buffer.from("Hello again, hello! and hello once more.");
+    const finalBlock = zlib.deflateRawSync(first); // ends with BFINAL, octet-padded
+    const continuation = zlib.deflateRawSync(second, { dictionary: first, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const payload = Buffer.concat([finalBlock, continuation.subarray(0, continuation.length - 4)]);
+    for (const split of [payload.length, finalBlock.length, finalBlock.length - 1, 3]) {
+      const receiver = new PerMessageDeflate(forRole(DEFAULT_PARAMS, "client"), {}, undefined, priming);
+      const out = Buffer.concat([
+        await receiver.decompress(payload.subarray(0, split), split === payload.length, 1000),
+        ...(split < payload.length ? [await receiver.decompress(payload.subarray(split), true, 1000)] : []),
+      ]);
+      assert.equal(out.toString(), first.toString() + second.toString(), `split at ${split}`);
+      receiver.close();
+    }
+  });
 
 test("a flood of BFINAL blocks in one message is rejected with 1007, not looped over", async () => {
   const receiver = new PerMessageDeflate(forRole(DEFAULT_PARAMS, "client"));

@@ -20,7 +20,10 @@ test("never runs more than maxConcurrent jobs, and runs them all", async () => {
     ),
   );
   assert.equal(peak, 3);
-  assert.deepEqual(results, Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.equal(limiter.running, 0);
   assert.equal(limiter.queued, 0);
 });
@@ -36,13 +39,26 @@ test("grants slots in FIFO order", async () => {
       }),
     ),
   );
-  assert.deepEqual(started, Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    started,
+    Array.from({ length: 20 }, (_, i) => i),
+  );
 });
 
 test("a throwing or rejecting job releases its slot", async () => {
   const limiter = new ZlibLimiter(1);
-  await assert.rejects(limiter.run(() => { throw new Error("sync boom"); }), /sync boom/);
-  await assert.rejects(limiter.run(async () => { throw new Error("async boom"); }), /async boom/);
+  await assert.rejects(
+    limiter.run(() => {
+      throw new Error("sync boom");
+    }),
+    /sync boom/,
+  );
+  await assert.rejects(
+    limiter.run(async () => {
+      throw new Error("async boom");
+    }),
+    /async boom/,
+  );
   assert.equal(await limiter.run(() => 42), 42);
   assert.equal(limiter.running, 0);
 });

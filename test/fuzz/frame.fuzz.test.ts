@@ -17,20 +17,28 @@ const keyArb = fc.option(fc.uint8Array({ minLength: 4, maxLength: 4 }), { nil: n
 
 test("fuzz: encodeFrame output decodes (reference decoder) to the same header bits and payload", () => {
   fc.assert(
-    fc.property(lengthArb, fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 1, 2, 8, 9, 10), fc.boolean(), fc.boolean(), keyArb, (length, fill, opcode, fin, rsv1, key) => {
-      const payload = Buffer.alloc(length, fill);
-      if (length > 0) payload[length - 1] = fill ^ 0x5a;
-      const out = Buffer.concat(encodeFrame(opcode, payload, fin, rsv1, key));
-      const decoded = decodeOne(out, 0);
-      assert.ok(decoded, "a whole frame");
-      assert.equal(decoded.next, out.length, "and nothing more");
-      const minimalHeader = 2 + (length < 126 ? 0 : length < 65536 ? 2 : 8) + (key ? 4 : 0);
-      assert.equal(out.length - length, minimalHeader, "the minimal length encoding");
-      const f = decoded.frame;
-      assert.deepEqual([f.opcode, f.fin, f.rsv1, f.rsv2, f.rsv3], [opcode, fin, rsv1, false, false]);
-      assert.deepEqual(f.mask && [...f.mask], key && [...key]);
-      assert.ok(f.payload.equals(payload));
-    }),
+    fc.property(
+      lengthArb,
+      fc.integer({ min: 0, max: 255 }),
+      fc.constantFrom(0, 1, 2, 8, 9, 10),
+      fc.boolean(),
+      fc.boolean(),
+      keyArb,
+      (length, fill, opcode, fin, rsv1, key) => {
+        const payload = Buffer.alloc(length, fill);
+        if (length > 0) payload[length - 1] = fill ^ 0x5a;
+        const out = Buffer.concat(encodeFrame(opcode, payload, fin, rsv1, key));
+        const decoded = decodeOne(out, 0);
+        assert.ok(decoded, "a whole frame");
+        assert.equal(decoded.next, out.length, "and nothing more");
+        const minimalHeader = 2 + (length < 126 ? 0 : length < 65536 ? 2 : 8) + (key ? 4 : 0);
+        assert.equal(out.length - length, minimalHeader, "the minimal length encoding");
+        const f = decoded.frame;
+        assert.deepEqual([f.opcode, f.fin, f.rsv1, f.rsv2, f.rsv3], [opcode, fin, rsv1, false, false]);
+        assert.deepEqual(f.mask && [...f.mask], key && [...key]);
+        assert.ok(f.payload.equals(payload));
+      },
+    ),
     { numRuns: runs(500) },
   );
 });
@@ -49,15 +57,24 @@ test("fuzz: encodeTextFrame of any string carries its UTF-8 bytes", () => {
 
 test("fuzz: applyMask on any view, offset and key equals the naive XOR and touches nothing else", () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat({ max: 7 }), fc.nat({ max: 7 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), (data, alignment, offset, key) => {
-      const backing = new Uint8Array(alignment + data.length + 3).fill(0xcc);
-      backing.set(data, alignment);
-      const view = backing.subarray(alignment, alignment + data.length);
-      applyMask(view, key, offset);
-      assert.deepEqual(view, Uint8Array.from(data, (b, i) => b ^ key[(offset + i) % 4]!));
-      assert.ok(backing.subarray(0, alignment).every((b) => b === 0xcc));
-      assert.ok(backing.subarray(alignment + data.length).every((b) => b === 0xcc));
-    }),
+    fc.property(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.nat({ max: 7 }),
+      fc.nat({ max: 7 }),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      (data, alignment, offset, key) => {
+        const backing = new Uint8Array(alignment + data.length + 3).fill(0xcc);
+        backing.set(data, alignment);
+        const view = backing.subarray(alignment, alignment + data.length);
+        applyMask(view, key, offset);
+        assert.deepEqual(
+          view,
+          Uint8Array.from(data, (b, i) => b ^ key[(offset + i) % 4]!),
+        );
+        assert.ok(backing.subarray(0, alignment).every((b) => b === 0xcc));
+        assert.ok(backing.subarray(alignment + data.length).every((b) => b === 0xcc));
+      },
+    ),
     { numRuns: runs(2000) },
   );
 });

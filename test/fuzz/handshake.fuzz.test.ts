@@ -23,7 +23,10 @@ const NAMES = ["upgrade", "connection", "sec-websocket-key", "sec-websocket-vers
 const textArb = fc.oneof(
   fc.string({ unit: "binary", maxLength: 40 }),
   fc
-    .array(fc.constantFrom("websocket", "Upgrade", "keep-alive", "13", "8", ",", " ", ", ", ";", "=", "\t", '"', "dGhlIHNhbXBsZSBub25jZQ==", "chat", "==", "a"), { maxLength: 8 })
+    .array(
+      fc.constantFrom("websocket", "Upgrade", "keep-alive", "13", "8", ",", " ", ", ", ";", "=", "\t", '"', "dGhlIHNhbXBsZSBub25jZQ==", "chat", "==", "a"),
+      { maxLength: 8 },
+    )
     .map((parts) => parts.join("")),
 );
 const valueArb: fc.Arbitrary<HeaderValue> = fc.oneof(textArb, fc.array(textArb, { maxLength: 3 }), fc.constant(undefined));
@@ -35,7 +38,10 @@ const randomHeadersArb: fc.Arbitrary<HeaderMap> = fc.oneof(
 );
 
 const keyArb: fc.Arbitrary<HeaderValue> = fc.oneof(
-  fc.integer({ min: 14, max: 18 }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((b) => Buffer.from(b).toString("base64")),
+  fc
+    .integer({ min: 14, max: 18 })
+    .chain((n) => fc.uint8Array({ minLength: n, maxLength: n }))
+    .map((b) => Buffer.from(b).toString("base64")),
   fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => ` ${Buffer.from(b).toString("base64")}\t`),
   fc.string({ unit: "binary-ascii", minLength: 22, maxLength: 25 }),
   fc.array(fc.constant("dGhlIHNhbXBsZSBub25jZQ=="), { minLength: 1, maxLength: 2 }),
@@ -47,14 +53,17 @@ const protocolListArb: fc.Arbitrary<HeaderValue> = fc.oneof(
 
 /** A valid request with some headers replaced by near misses, to reach every check. */
 const nearValidArb: fc.Arbitrary<HeaderMap> = fc
-  .record({
-    upgrade: fc.option(fc.constantFrom("websocket", "WebSocket", "h2c, websocket", "websockets", "", "web socket"), { nil: undefined }),
-    connection: fc.option(fc.constantFrom("Upgrade", "keep-alive, upgrade", "UPGRADE", "Upgraded", "keep-alive", ""), { nil: undefined }),
-    version: fc.option(fc.constantFrom("13", " 13 ", "8", "13, 8", "", "14"), { nil: undefined }),
-    key: fc.option(keyArb, { nil: undefined }),
-    protocols: fc.option(protocolListArb, { nil: undefined }),
-    extensions: fc.option(valueArb, { nil: undefined }),
-  }, { requiredKeys: [] })
+  .record(
+    {
+      upgrade: fc.option(fc.constantFrom("websocket", "WebSocket", "h2c, websocket", "websockets", "", "web socket"), { nil: undefined }),
+      connection: fc.option(fc.constantFrom("Upgrade", "keep-alive, upgrade", "UPGRADE", "Upgraded", "keep-alive", ""), { nil: undefined }),
+      version: fc.option(fc.constantFrom("13", " 13 ", "8", "13, 8", "", "14"), { nil: undefined }),
+      key: fc.option(keyArb, { nil: undefined }),
+      protocols: fc.option(protocolListArb, { nil: undefined }),
+      extensions: fc.option(valueArb, { nil: undefined }),
+    },
+    { requiredKeys: [] },
+  )
   .map((r) => {
     const headers: HeaderMap = {
       upgrade: "websocket",
@@ -74,7 +83,10 @@ const nearValidArb: fc.Arbitrary<HeaderMap> = fc
 /** The reference: section 4.2.1 read plainly, in the order the checks are documented. */
 function referenceStatus(method: string | undefined, headers: HeaderMap): number {
   const text = (v: HeaderValue): string => (v === undefined ? "" : Array.isArray(v) ? v.join(",") : v);
-  const tokens = (v: HeaderValue): string[] => text(v).split(",").map((t) => t.trim().toLowerCase());
+  const tokens = (v: HeaderValue): string[] =>
+    text(v)
+      .split(",")
+      .map((t) => t.trim().toLowerCase());
   if (method !== "GET") return 405;
   if (!tokens(headers["upgrade"]).includes("websocket")) return 400;
   if (!tokens(headers["connection"]).includes("upgrade")) return 400;
@@ -83,7 +95,10 @@ function referenceStatus(method: string | undefined, headers: HeaderMap): number
   if (typeof key !== "string") return 400;
   const trimmed = key.trim();
   if (trimmed.length !== 24 || !/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || Buffer.from(trimmed, "base64").length !== 16) return 400;
-  const offered = text(headers["sec-websocket-protocol"]).split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const offered = text(headers["sec-websocket-protocol"])
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
   if (offered.some((p) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) || new Set(offered).size !== offered.length) return 400;
   return 101;
 }
@@ -135,7 +150,10 @@ test("fuzz: checkServerResponse never throws, and accepts only the right accept 
       if (result.ok) {
         assert.equal(r.status, 101);
         assert.equal(String(headers["sec-websocket-accept"]).trim(), computeAcceptKey(key));
-        const chosen = String(headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
+        const chosen = String(headers["sec-websocket-protocol"] ?? "")
+          .split(",")
+          .map((p) => p.trim())
+          .filter((p) => p !== "");
         assert.ok(chosen.length <= 1, "at most one subprotocol");
         assert.equal(result.protocol, chosen[0] ?? "");
         assert.ok(result.protocol === "" || offered.includes(result.protocol), "only an offered subprotocol");

@@ -88,9 +88,11 @@ function observed(t: TestConnection): { events: Event[]; writes: Event[] } {
         return [e.type];
     }
   });
-  const writes = t.sent().map((f): Event =>
-    f.opcode === OP.close ? [OP.close, f.payload.length === 0 ? "none" : f.payload.readUInt16BE(0)] : [f.opcode, f.payload.toString("hex")],
-  );
+  const writes = t
+    .sent()
+    .map((f): Event =>
+      f.opcode === OP.close ? [OP.close, f.payload.length === 0 ? "none" : f.payload.readUInt16BE(0)] : [f.opcode, f.payload.toString("hex")],
+    );
   return { events, writes };
 }
 
@@ -115,7 +117,10 @@ function checkInvariants(t: TestConnection, limit: number, role: Role): void {
   }
   const closing = events.findIndex((e) => e.type === "closeReceived");
   if (closing >= 0) {
-    assert.deepEqual(events.slice(closing + 1).map((e) => e.type), ["closeHandshakeComplete"]);
+    assert.deepEqual(
+      events.slice(closing + 1).map((e) => e.type),
+      ["closeHandshakeComplete"],
+    );
     assert.equal(failures.length, 0);
   }
   for (const m of t.rec.messages) {
@@ -148,7 +153,11 @@ test("fuzz: valid streams fed one byte at a time agree with the reference decode
   fc.assert(
     fc.property(roleArb, validStreamArb, (role, items) => {
       const stream = encodeStream(items, role);
-      const t = feedChecked(role, 1 << 20, Array.from(stream, (b) => Buffer.of(b)));
+      const t = feedChecked(
+        role,
+        1 << 20,
+        Array.from(stream, (b) => Buffer.of(b)),
+      );
       assert.deepEqual(observed(t), reference(stream, 1 << 20));
     }),
     { numRuns: runs(200) },
@@ -195,7 +204,12 @@ const violationArb: fc.Arbitrary<Violation> = fc
     bit: fc.constantFrom("rsv1", "rsv2", "rsv3"),
     bytes: fc.uint8Array({ maxLength: 20 }),
     badUtf8: fc.uint8Array({ minLength: 1, maxLength: 20 }).filter((b) => !isUtf8(b)),
-    badCode: fc.oneof(fc.integer({ min: 0, max: 999 }), fc.constantFrom(1004, 1005, 1006, 1015), fc.integer({ min: 1016, max: 2999 }), fc.integer({ min: 5000, max: 65535 })),
+    badCode: fc.oneof(
+      fc.integer({ min: 0, max: 999 }),
+      fc.constantFrom(1004, 1005, 1006, 1015),
+      fc.integer({ min: 1016, max: 2999 }),
+      fc.integer({ min: 5000, max: 65535 }),
+    ),
     controlLength: fc.integer({ min: 126, max: 70000 }),
     key: fc.uint8Array({ minLength: 4, maxLength: 4 }),
   })
@@ -217,21 +231,35 @@ const violationArb: fc.Arbitrary<Violation> = fc
         return {
           name: "new message inside a fragmented one",
           code: 1002,
-          frames: [{ ...base, opcode: OP.binary, payload, fin: false }, { ...base, opcode: OP.text, payload: Buffer.alloc(0) }],
+          frames: [
+            { ...base, opcode: OP.binary, payload, fin: false },
+            { ...base, opcode: OP.text, payload: Buffer.alloc(0) },
+          ],
         };
       case 6:
         return { name: "1-byte close", code: 1002, frames: [{ ...base, opcode: OP.close, payload: Buffer.of(bytes[0] ?? 3) }] };
       case 7:
-        return { name: "invalid close code", code: 1002, frames: [{ ...base, opcode: OP.close, payload: Buffer.concat([Buffer.of(badCode >> 8, badCode & 0xff), payload]) }] };
+        return {
+          name: "invalid close code",
+          code: 1002,
+          frames: [{ ...base, opcode: OP.close, payload: Buffer.concat([Buffer.of(badCode >> 8, badCode & 0xff), payload]) }],
+        };
       case 8:
-        return { name: "invalid close reason", code: 1007, frames: [{ ...base, opcode: OP.close, payload: Buffer.concat([Buffer.of(0x03, 0xe8), Buffer.from(badUtf8)]) }] };
+        return {
+          name: "invalid close reason",
+          code: 1007,
+          frames: [{ ...base, opcode: OP.close, payload: Buffer.concat([Buffer.of(0x03, 0xe8), Buffer.from(badUtf8)]) }],
+        };
       case 9:
         return { name: "invalid UTF-8 text", code: 1007, frames: [{ ...base, opcode: OP.text, payload: Buffer.from(badUtf8) }] };
       case 10:
         return {
           name: "invalid UTF-8 in a continuation",
           code: 1007,
-          frames: [{ ...base, opcode: OP.text, payload: Buffer.from("ok"), fin: false }, { ...base, opcode: OP.cont, payload: Buffer.from(badUtf8) }],
+          frames: [
+            { ...base, opcode: OP.text, payload: Buffer.from("ok"), fin: false },
+            { ...base, opcode: OP.cont, payload: Buffer.from(badUtf8) },
+          ],
         };
       case 11:
         return { name: "wrong masking", code: 1002, frames: [{ ...base, opcode: anyOpcode === OP.close ? OP.ping : anyOpcode, payload, wrongMask: true }] };
@@ -241,7 +269,15 @@ const violationArb: fc.Arbitrary<Violation> = fc
   });
 
 test("fuzz: a violation injected after valid messages fails with its close code, after exactly the prefix's events", () => {
-  const prefixArb = fc.array(fc.oneof(messageArb, controlArb.map((c) => [c])), { maxLength: 4 }).map((m) => m.flat());
+  const prefixArb = fc
+    .array(
+      fc.oneof(
+        messageArb,
+        controlArb.map((c) => [c]),
+      ),
+      { maxLength: 4 },
+    )
+    .map((m) => m.flat());
   fc.assert(
     fc.property(roleArb, prefixArb, violationArb, fc.array(messageArb, { maxLength: 2 }), cutsArb, (role, prefix, violation, after, cuts) => {
       const limit = 400;

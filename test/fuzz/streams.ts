@@ -122,11 +122,13 @@ export function cutPositions(length: number, fractions: number[]): number[] {
 export type Mutation = { kind: "flip" | "set" | "insert" | "delete" | "truncate"; at: number; value: number };
 
 export const mutationsArb: fc.Arbitrary<Mutation[]> = fc.array(
-  fc.record({
-    kind: fc.constantFrom<Mutation["kind"]>("flip", "flip", "set", "insert", "delete", "truncate"),
-    at: fc.double({ min: 0, max: 1, noNaN: true }),
-    value: fc.integer({ min: 0, max: 255 }),
-  }).map(({ kind, at, value }) => ({ kind, at: Math.floor(at * 1e6), value })),
+  fc
+    .record({
+      kind: fc.constantFrom<Mutation["kind"]>("flip", "flip", "set", "insert", "delete", "truncate"),
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      value: fc.integer({ min: 0, max: 255 }),
+    })
+    .map(({ kind, at, value }) => ({ kind, at: Math.floor(at * 1e6), value })),
   { minLength: 1, maxLength: 4 },
 );
 

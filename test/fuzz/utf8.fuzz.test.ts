@@ -12,20 +12,21 @@ import { clientFrame, connect, OP, splitAt } from "../protocol/helpers.js";
 import { cutPositions, cutsArb, runs } from "./streams.js";
 
 /** Bytes at the edges of the UTF-8 classes, so random sequences hit every rule often. */
-const EDGE_BYTES = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xf7, 0xf8, 0xfe, 0xff];
+const EDGE_BYTES = [
+  0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xf7, 0xf8,
+  0xfe, 0xff,
+];
 
 const bytesArb: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
   fc.array(fc.constantFrom(...EDGE_BYTES), { maxLength: 24 }).map((b) => Buffer.from(b)),
   fc.string({ unit: "binary", maxLength: 40 }).map((s) => Buffer.from(s, "utf8")),
   // Valid text with one byte changed: invalid somewhere in the middle, or still valid.
-  fc
-    .tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 40 }), fc.nat(), fc.constantFrom(...EDGE_BYTES))
-    .map(([s, at, value]) => {
-      const b = Buffer.from(s, "utf8");
-      b[at % b.length] = value;
-      return b;
-    }),
+  fc.tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 40 }), fc.nat(), fc.constantFrom(...EDGE_BYTES)).map(([s, at, value]) => {
+    const b = Buffer.from(s, "utf8");
+    b[at % b.length] = value;
+    return b;
+  }),
 );
 
 function fatalDecoderAccepts(data: Uint8Array): boolean {

@@ -52,7 +52,7 @@ describe("endless continuation frames", () => {
       assert.equal(last.opcode, WebSocketOpcode.close, "no part of the message was delivered");
       // The peer never sent a close frame, so the server's own close event says 1006 (section 7.1.5).
       assert.equal(last.code, 1006);
-      assert.equal((errors[0] as Error & { closeCode?: number } | undefined)?.closeCode, 1009, "onerror names the 1009 failure");
+      assert.equal((errors[0] as (Error & { closeCode?: number }) | undefined)?.closeCode, 1009, "onerror names the 1009 failure");
       echo = true;
       await assertStillEchoing(server.url, 1000);
     } finally {
@@ -82,7 +82,9 @@ describe("endless continuation frames", () => {
       let stats = await server.stats(true);
       for (const deadline = Date.now() + 3000; stats.clients > 0 && Date.now() < deadline; stats = await server.stats(true)) await sleep(20);
       const { baseline, peak, now, clients } = stats;
-      t.diagnostic(`sent ${mib(sent)} before the close; server peak: reassembly ${mib(peak.reassembly)}, buffers +${mib(peak.arrayBuffers - baseline.arrayBuffers)}, RSS +${mib(peak.rss - baseline.rss)}`);
+      t.diagnostic(
+        `sent ${mib(sent)} before the close; server peak: reassembly ${mib(peak.reassembly)}, buffers +${mib(peak.arrayBuffers - baseline.arrayBuffers)}, RSS +${mib(peak.rss - baseline.rss)}`,
+      );
       assert.ok(peak.reassembly <= limit, `the server held ${peak.reassembly} bytes of the message (limit ${limit})`);
       const growth = peak.arrayBuffers - baseline.arrayBuffers;
       assert.ok(growth < limit + 16 * MiB, `buffer memory grew by ${mib(growth)} while ${mib(sent)} were sent`);
@@ -163,7 +165,9 @@ describe("a message in one-byte fragments", () => {
       assert.equal(createHash("sha256").update(echo.payload).digest("hex"), createHash("sha256").update(data).digest("hex"), "the echo is exact");
       const { baseline, peak } = await server.stats();
       const rssGrowth = peak.rss - baseline.rss;
-      t.diagnostic(`held unfinished: ${mib(retained)} retained; peak over the run: RSS +${mib(rssGrowth)}, heap +${mib(peak.heapUsed - baseline.heapUsed)}, buffers +${mib(peak.arrayBuffers - baseline.arrayBuffers)}`);
+      t.diagnostic(
+        `held unfinished: ${mib(retained)} retained; peak over the run: RSS +${mib(rssGrowth)}, heap +${mib(peak.heapUsed - baseline.heapUsed)}, buffers +${mib(peak.arrayBuffers - baseline.arrayBuffers)}`,
+      );
       assert.ok(rssGrowth < 16 * size, `server RSS grew by ${mib(rssGrowth)} for a ${mib(size)} message`);
       client.destroy();
       await assertStillEchoing(server.url);

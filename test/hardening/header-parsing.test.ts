@@ -87,10 +87,13 @@ const PARSERS: Array<[string, (value: string) => unknown]> = [
   ["headerHasToken", (v) => headerHasToken(v, "upgrade")],
   ["parseTokenList", (v) => parseTokenList(v)],
   ["parseExtensionOffers", (v) => parseExtensionOffers(v)],
-  ["negotiateServer", (v) => {
-    const offers = parseExtensionOffers(v);
-    return "error" in offers ? offers : negotiateServer(offers);
-  }],
+  [
+    "negotiateServer",
+    (v) => {
+      const offers = parseExtensionOffers(v);
+      return "error" in offers ? offers : negotiateServer(offers);
+    },
+  ],
   ["serverDeflateNegotiator", (v) => negotiate(v)],
   ["clientDeflateFromResponse", (v) => clientDeflateFromResponse(v, {})],
   [
@@ -113,7 +116,10 @@ describe("the header parsers take linear time on pathological values", () => {
     test(`${parser}: every shape at 64 KiB in < 100 ms and at 512 KiB in < 1 s`, () => {
       const slow: string[] = [];
       for (const [shape, make] of SHAPES) {
-        for (const [size, limitMs] of [[64 * KiB, 100], [512 * KiB, 1000]] as const) {
+        for (const [size, limitMs] of [
+          [64 * KiB, 100],
+          [512 * KiB, 1000],
+        ] as const) {
           const value = make(size);
           assert.ok(value.length > size - 64 && value.length <= size, `shape '${shape}' is ${value.length} characters long`);
           const ms = timeOf(() => parse(value), limitMs);

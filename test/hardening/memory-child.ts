@@ -16,11 +16,7 @@ export interface MemoryFigures {
   unsent: number;
 }
 
-export type ChildCommand =
-  | { type: "baseline" }
-  | { type: "stats"; collect?: boolean }
-  | { type: "push"; size: number; most: number }
-  | { type: "exit" };
+export type ChildCommand = { type: "baseline" } | { type: "stats"; collect?: boolean } | { type: "push"; size: number; most: number } | { type: "exit" };
 
 export type ChildReply =
   | { type: "ready"; port: number }

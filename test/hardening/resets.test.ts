@@ -210,7 +210,7 @@ describe("server: a peer that vanishes mid-stream leaves nothing behind", () => 
       });
       try {
         const baseline = activeResources();
-          const listeners = serverListeners(server);
+        const listeners = serverListeners(server);
         const tracker = trackResources();
         try {
           const client = await RawClient.connect(server.port);

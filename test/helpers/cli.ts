@@ -95,9 +95,7 @@ export function runProgram(script: string, args: string[]): Promise<{ code: numb
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   return withTimeout(
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.once("close", (code) => resolve({ code, stdout, stderr })),
-    ),
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr }))),
     15_000,
     `${script} ${args.join(" ")} to finish`,
   ).catch((error: unknown) => {

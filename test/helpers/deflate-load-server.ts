@@ -75,16 +75,15 @@ export async function startLoadServer(options: ServerOptions): Promise<LoadServe
   let queue = Promise.resolve() as Promise<unknown>;
   const request = (command: Command): Promise<LoadServerStats> => {
     // One request at a time: answers come back in order on the one IPC channel.
-    const answer = queue.then(
-      () =>
-        withTimeout(
-          new Promise<LoadServerStats>((resolve) => {
-            child.once("message", (stats: LoadServerStats) => resolve(stats));
-            child.send(command);
-          }),
-          20_000,
-          `the load server to answer "${command}"`,
-        ),
+    const answer = queue.then(() =>
+      withTimeout(
+        new Promise<LoadServerStats>((resolve) => {
+          child.once("message", (stats: LoadServerStats) => resolve(stats));
+          child.send(command);
+        }),
+        20_000,
+        `the load server to answer "${command}"`,
+      ),
     );
     queue = answer.catch(() => undefined);
     return answer;

@@ -237,11 +237,7 @@ export class FrameTap {
     const index = this.#taken++;
     const ready = this.connections[index];
     if (ready) return Promise.resolve(ready);
-    return withTimeout(
-      new Promise<TapConnection>((resolve) => this.#waiters.set(index, resolve)),
-      timeoutMs,
-      "a connection through the frame tap",
-    );
+    return withTimeout(new Promise<TapConnection>((resolve) => this.#waiters.set(index, resolve)), timeoutMs, "a connection through the frame tap");
   }
 
   /** Cuts every relayed connection and stops listening. */

@@ -9,10 +9,7 @@ export interface PlainResponse {
   body: string;
 }
 
-export function httpRequest(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<PlainResponse> {
+export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<PlainResponse> {
   return withTimeout(
     new Promise<PlainResponse>((resolve, reject) => {
       const req = request(url, { method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {

@@ -39,9 +39,13 @@ test("under CI a missing peer is not skipped: assertAvailable fails the test wit
 
 test("a check that throws counts as missing", () => {
   process.env.CI = "1";
-  const peer = requirePeer("thing", () => {
-    throw new Error("no such file");
-  }, "install it");
+  const peer = requirePeer(
+    "thing",
+    () => {
+      throw new Error("no such file");
+    },
+    "install it",
+  );
   assert.equal(peer.available, false);
   assert.throws(() => peer.assertAvailable(), /install it/);
 });

@@ -22,7 +22,9 @@ export interface CloseInfo {
 
 /** The Sec-WebSocket-Accept a server must answer `key` with (RFC 6455 section 4.2.2). */
 export function expectedAccept(key: string): string {
-  return createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+  return createHash("sha1")
+    .update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+    .digest("base64");
 }
 
 export function randomKey(): string {
@@ -160,10 +162,14 @@ export class RawClient {
 
   /** Reads one HTTP response (head, then a Content-Length body, or everything until close). */
   async readHttpResponse(timeoutMs = 3000): Promise<HttpResponse> {
-    const head = await this.read((bytes) => {
-      const end = bytes.indexOf("\r\n\r\n");
-      return end === -1 ? null : { value: bytes.subarray(0, end).toString("latin1"), size: end + 4 };
-    }, timeoutMs, "an HTTP response head");
+    const head = await this.read(
+      (bytes) => {
+        const end = bytes.indexOf("\r\n\r\n");
+        return end === -1 ? null : { value: bytes.subarray(0, end).toString("latin1"), size: end + 4 };
+      },
+      timeoutMs,
+      "an HTTP response head",
+    );
     const [statusLine = "", ...headerLines] = head.split("\r\n");
     const match = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(statusLine);
     if (!match) throw new Error(`Not an HTTP status line: ${JSON.stringify(statusLine)}`);
@@ -195,13 +201,17 @@ export class RawClient {
 
   /** Reads the next WebSocket frame the server sent. */
   readFrame(timeoutMs = 3000): Promise<DecodedFrame> {
-    return this.read<DecodedFrame>((bytes) => {
-      const decoded = decodeFrame(bytes);
-      if (decoded) return { value: decoded.frame, size: decoded.size };
-      // Once the header is in, wait for the whole frame before looking again.
-      const size = frameSize(bytes);
-      return size === null ? null : { need: size };
-    }, timeoutMs, "a WebSocket frame");
+    return this.read<DecodedFrame>(
+      (bytes) => {
+        const decoded = decodeFrame(bytes);
+        if (decoded) return { value: decoded.frame, size: decoded.size };
+        // Once the header is in, wait for the whole frame before looking again.
+        const size = frameSize(bytes);
+        return size === null ? null : { need: size };
+      },
+      timeoutMs,
+      "a WebSocket frame",
+    );
   }
 
   /** Reads frames until one with `opcode` arrives; returns all of them, that one last. */
@@ -246,11 +256,7 @@ export class RawClient {
    * Waits until `parse` finds a complete item in the unconsumed bytes and consumes it. `parse`
    * returns null to look again at the next data, or `{ need }` to wait for that many bytes.
    */
-  private async read<T>(
-    parse: (bytes: Buffer) => { value: T; size: number } | { need: number } | null,
-    timeoutMs: number,
-    what: string,
-  ): Promise<T> {
+  private async read<T>(parse: (bytes: Buffer) => { value: T; size: number } | { need: number } | null, timeoutMs: number, what: string): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let need = 0;
     for (;;) {

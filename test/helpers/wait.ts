@@ -61,6 +61,12 @@ export function deferred<T = void>(): Deferred<T> {
 /** True when `promise` is still pending after the current macrotask queue has run. */
 export async function isPending(promise: Promise<unknown>): Promise<boolean> {
   const marker = Symbol("pending");
-  const winner = await Promise.race([promise.then(() => undefined, () => undefined), sleep(0, marker)]);
+  const winner = await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    sleep(0, marker),
+  ]);
   return winner === marker;
 }

@@ -67,11 +67,7 @@ export class WsPeer {
   next(timeoutMs = 5000): Promise<PeerMessage> {
     const ready = this.inbox.shift();
     if (ready) return Promise.resolve(ready);
-    return withTimeout(
-      new Promise<PeerMessage>((resolve) => this.waiters.push(resolve)),
-      timeoutMs,
-      "a message from the server",
-    );
+    return withTimeout(new Promise<PeerMessage>((resolve) => this.waiters.push(resolve)), timeoutMs, "a message from the server");
   }
 
   /** Messages received and not taken yet. */

@@ -140,7 +140,12 @@ describe("hawser client ↔ ws server, permessage-deflate", () => {
       await withTimeout(wire.closed, 5000, "both connections through the tap to close");
 
       t.diagnostic(`offer ${JSON.stringify(wire.offeredExtensions)}, answer ${JSON.stringify(wire.agreedExtensions)}`);
-      assert.equal(wire.offeredExtensions, variant.client.clientNoContextTakeover ? "permessage-deflate; client_no_context_takeover; client_max_window_bits" : "permessage-deflate; client_max_window_bits");
+      assert.equal(
+        wire.offeredExtensions,
+        variant.client.clientNoContextTakeover
+          ? "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+          : "permessage-deflate; client_max_window_bits",
+      );
       assertAgreed(wire.agreedExtensions, { serverNoContextTakeover: !variant.serverTakeover });
       assert.equal(serverSentAnswer, wire.agreedExtensions, "ws sent this answer");
       assert.equal(client.extensions, wire.agreedExtensions, "hawser's client.extensions is the answer it received");

@@ -44,7 +44,10 @@ async function runPython(url: string, args: string[]): Promise<Report> {
 
 function assertEchoes(results: Comparison[] | undefined, expectedLabels: string[]): void {
   assert.ok(results, "the report has results");
-  assert.deepEqual(results.map((r) => r.label), expectedLabels);
+  assert.deepEqual(
+    results.map((r) => r.label),
+    expectedLabels,
+  );
   for (const result of results) {
     assert.equal(result.receivedKind, result.sentKind, `${result.label}: kind`);
     assert.equal(result.receivedLength, result.sentLength, `${result.label}: length`);
@@ -67,7 +70,10 @@ describe("python3-websockets client against the hawser echo server", { skip: pyt
       assert.deepEqual(report.greeting, ["hello", " world!"]);
       if (compression) assert.match(report.extensions ?? "", /^permessage-deflate/, "hawser agreed to the client's offer");
       else assert.equal(report.extensions, "");
-      assertEchoes(report.results, INTEROP_SIZES.flatMap((size) => [`text ${size}`, `binary ${size}`]));
+      assertEchoes(
+        report.results,
+        INTEROP_SIZES.flatMap((size) => [`text ${size}`, `binary ${size}`]),
+      );
       assert.equal(report.closeCode, 1000);
     });
   }
@@ -88,7 +94,16 @@ describe("python3-websockets client against the hawser echo server", { skip: pyt
 
   test("pings of 0, 1, 7, 125 and 16 bytes are each answered with the same payload", async () => {
     const report = await runPython(server.url + "/", ["pings"]);
-    assert.deepEqual(report.results!.map((r) => [r.length, r.answered]), [[0, true], [1, true], [7, true], [125, true], [16, true]]);
+    assert.deepEqual(
+      report.results!.map((r) => [r.length, r.answered]),
+      [
+        [0, true],
+        [1, true],
+        [7, true],
+        [125, true],
+        [16, true],
+      ],
+    );
     assert.deepEqual(report.around, ["before", "after"], "a ping between messages leaves them in order");
   });
 
@@ -111,7 +126,10 @@ describe("python3-websockets client against the hawser echo server", { skip: pyt
     });
   }
 
-  for (const [code, reason] of [[1000, "bye"], [4321, "ünïcödé"]] as const) {
+  for (const [code, reason] of [
+    [1000, "bye"],
+    [4321, "ünïcödé"],
+  ] as const) {
     test(`hawser closes with ${code} "${reason}": the Python client sees both`, async () => {
       const report = await runPython(`${server.url}/close?code=${code}&reason=${encodeURIComponent(reason)}`, ["server-close"]);
       assert.equal(report.unexpectedMessage, undefined);

@@ -34,43 +34,44 @@ function assertSameBytes(actual: Buffer, expected: Buffer, what: string): void {
   }
 }
 
-for (const perMessageDeflate of [true, false]) describe(`messages of every length encoding (${perMessageDeflate ? "permessage-deflate" : "no compression"})`, () => {
-  for (const size of INTEROP_SIZES) {
-    test(`text and binary of ${sizeLabel(size)} come back byte for byte`, async () => {
+for (const perMessageDeflate of [true, false])
+  describe(`messages of every length encoding (${perMessageDeflate ? "permessage-deflate" : "no compression"})`, () => {
+    for (const size of INTEROP_SIZES) {
+      test(`text and binary of ${sizeLabel(size)} come back byte for byte`, async () => {
+        const peer = await greeted(perMessageDeflate);
+        try {
+          const text = randomText(size);
+          await peer.send(text);
+          const echoedText = await peer.next(30_000);
+          assert.equal(echoedText.isBinary, false, "text comes back as text");
+          assertSameBytes(echoedText.data, Buffer.from(text), "text echo");
+
+          const bytes = randomPayload(size);
+          await peer.send(bytes, { binary: true });
+          const echoedBytes = await peer.next(30_000);
+          assert.equal(echoedBytes.isBinary, true, "binary comes back as binary");
+          assertSameBytes(echoedBytes.data, bytes, "binary echo");
+        } finally {
+          await peer.close();
+        }
+      });
+    }
+
+    test("many messages in a burst come back in order", async () => {
       const peer = await greeted(perMessageDeflate);
       try {
-        const text = randomText(size);
-        await peer.send(text);
-        const echoedText = await peer.next(30_000);
-        assert.equal(echoedText.isBinary, false, "text comes back as text");
-        assertSameBytes(echoedText.data, Buffer.from(text), "text echo");
-
-        const bytes = randomPayload(size);
-        await peer.send(bytes, { binary: true });
-        const echoedBytes = await peer.next(30_000);
-        assert.equal(echoedBytes.isBinary, true, "binary comes back as binary");
-        assertSameBytes(echoedBytes.data, bytes, "binary echo");
+        const sent = Array.from({ length: 200 }, (_, i) => (i % 2 ? randomText(i * 37) : randomPayload(i * 41)));
+        for (const message of sent) peer.ws.send(message);
+        for (const [i, message] of sent.entries()) {
+          const echoed = await peer.next();
+          assert.equal(echoed.isBinary, typeof message !== "string", `message ${i} kind`);
+          assertSameBytes(echoed.data, Buffer.from(message), `message ${i}`);
+        }
       } finally {
         await peer.close();
       }
     });
-  }
-
-  test("many messages in a burst come back in order", async () => {
-    const peer = await greeted(perMessageDeflate);
-    try {
-      const sent = Array.from({ length: 200 }, (_, i) => (i % 2 ? randomText(i * 37) : randomPayload(i * 41)));
-      for (const message of sent) peer.ws.send(message);
-      for (const [i, message] of sent.entries()) {
-        const echoed = await peer.next();
-        assert.equal(echoed.isBinary, typeof message !== "string", `message ${i} kind`);
-        assertSameBytes(echoed.data, Buffer.from(message), `message ${i}`);
-      }
-    } finally {
-      await peer.close();
-    }
   });
-});
 
 describe("fragmented messages", () => {
   async function sendFragments(peer: WsPeer, pieces: Buffer[], binary: boolean): Promise<Buffer> {
@@ -191,7 +192,11 @@ describe("closing", () => {
     assert.equal((await socket.closed).code, 1005);
   });
 
-  for (const [code, reason] of [[1000, "bye"], [4321, "ünïcödé"], [1001, ""]] as const) {
+  for (const [code, reason] of [
+    [1000, "bye"],
+    [4321, "ünïcödé"],
+    [1001, ""],
+  ] as const) {
     test(`hawser closes with ${code} "${reason}": the client sees both`, async () => {
       const peer = await WsPeer.connect(`${server.url}/close?code=${code}&reason=${encodeURIComponent(reason)}`);
       assert.deepEqual(await withTimeout(peer.closed, 3000, "the close"), { code, reason });

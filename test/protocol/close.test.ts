@@ -1,13 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import {
-  CloseCode,
-  decodeClosePayload,
-  encodeClosePayload,
-  isValidCloseCode,
-  MAX_CLOSE_REASON_BYTES,
-} from "../../src/protocol/close.js";
+import { CloseCode, decodeClosePayload, encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "../../src/protocol/close.js";
 import { connect } from "./helpers.js";
 
 test("isValidCloseCode: exactly 1000-1003, 1007-1014 and 3000-4999 may be sent on the wire (section 7.4)", () => {
@@ -26,7 +20,12 @@ test("encodeClosePayload: code in network byte order followed by the UTF-8 reaso
 
 test("decodeClosePayload: empty is 1005 with no reason; a code and reason round trip", () => {
   assert.deepEqual(decodeClosePayload(new Uint8Array(0)), { ok: true, code: CloseCode.noStatusReceived, reason: "" });
-  for (const [code, reason] of [[1000, ""], [1001, "going"], [3000, "ü".repeat(61)], [4999, "x".repeat(123)]] as const) {
+  for (const [code, reason] of [
+    [1000, ""],
+    [1001, "going"],
+    [3000, "ü".repeat(61)],
+    [4999, "x".repeat(123)],
+  ] as const) {
     assert.deepEqual(decodeClosePayload(encodeClosePayload(code, reason)), { ok: true, code, reason });
   }
 });
@@ -51,10 +50,14 @@ test("decodeClosePayload: 1 byte, invalid codes and invalid UTF-8 give the close
 
 test("encodeClosePayload: a code that may not be sent throws a RangeError listing the allowed ranges", () => {
   for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 1000.5, Number.NaN]) {
-    assert.throws(() => encodeClosePayload(code), {
-      name: "RangeError",
-      message: /cannot be sent: use 1000-1003, 1007-1014 or 3000-4999/,
-    }, `code ${code}`);
+    assert.throws(
+      () => encodeClosePayload(code),
+      {
+        name: "RangeError",
+        message: /cannot be sent: use 1000-1003, 1007-1014 or 3000-4999/,
+      },
+      `code ${code}`,
+    );
   }
 });
 

@@ -27,7 +27,10 @@ test("reassembly: a fragmented text message with ping, pong and ping interleaved
   // The pongs answer the pings in order, each with the ping's payload (section 5.5.2/5.5.3).
   assert.deepEqual(
     t.sent().map((f) => [f.opcode, f.payload.toString()]),
-    [[OP.pong, "p1"], [OP.pong, "p2"]],
+    [
+      [OP.pong, "p1"],
+      [OP.pong, "p2"],
+    ],
   );
 });
 
@@ -43,12 +46,13 @@ test("reassembly: bufferedMessageBytes counts a fragmented message in progress",
 
 test("reassembly: a fragmented binary message of 100 one-byte frames keeps byte order", () => {
   const t = connect("server");
-  const frames = Array.from({ length: 100 }, (_, i) =>
-    clientFrame(i === 0 ? OP.binary : OP.cont, Uint8Array.of(i), { fin: i === 99 }),
-  );
+  const frames = Array.from({ length: 100 }, (_, i) => clientFrame(i === 0 ? OP.binary : OP.cont, Uint8Array.of(i), { fin: i === 99 }));
   t.feed(Buffer.concat(frames));
   assert.equal(t.rec.messages.length, 1);
-  assert.deepEqual([...t.rec.messages[0]!.data], Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    [...t.rec.messages[0]!.data],
+    Array.from({ length: 100 }, (_, i) => i),
+  );
 });
 
 test("delivered message buffers are not changed by later input", () => {
@@ -93,7 +97,10 @@ test("ping: no pong is sent once our close frame has gone out, but the ping is s
   const t = connect("server");
   t.conn.close(1000, "done");
   t.feed(clientFrame(OP.ping, "late"));
-  assert.deepEqual(t.sent().map((f) => f.opcode), [OP.close]);
+  assert.deepEqual(
+    t.sent().map((f) => f.opcode),
+    [OP.close],
+  );
   assert.deepEqual(t.rec.shape, [{ type: "ping", data: Buffer.from("late") }]);
 });
 
@@ -111,10 +118,7 @@ test("close, peer first: we echo the code, report it, and the handshake complete
   assert.equal(t.conn.readyState, ReadyState.OPEN);
   t.feed(clientFrame(OP.close, closePayload(4001, "moving on")));
   assert.deepEqual(sentCloses(t), [{ code: 4001, reason: "moving on" }]);
-  assert.deepEqual(t.rec.shape, [
-    { type: "closeReceived", code: 4001, reason: "moving on" },
-    { type: "closeHandshakeComplete" },
-  ]);
+  assert.deepEqual(t.rec.shape, [{ type: "closeReceived", code: 4001, reason: "moving on" }, { type: "closeHandshakeComplete" }]);
   assert.equal(t.conn.readyState, ReadyState.CLOSED);
   assert.deepEqual(t.conn.receivedClose, { code: 4001, reason: "moving on" });
   assert.equal(t.conn.closedCleanly, true);
@@ -281,7 +285,10 @@ test("client role: every frame is masked, each with the next key from the inject
   });
   assert.equal(new Set(t.keys.map((k) => k.join(","))).size, 8, "keys differ across frames");
   assert.equal(sent[1]!.payload.length, 20000);
-  assert.ok(sent[1]!.payload.every((b) => b === 3), "masked payload decodes to the original");
+  assert.ok(
+    sent[1]!.payload.every((b) => b === 3),
+    "masked payload decodes to the original",
+  );
   assert.deepEqual(
     sent.map((f) => f.payload.toString("latin1").slice(0, 4)),
     ["one", "\x03\x03\x03\x03", "x", "y", "p", "q", "auto", "\x03\xe8en"],
@@ -312,9 +319,16 @@ test("re-entrancy: close() from a message event stops pongs for the rest of the 
     t.conn.close(1000, "enough");
   };
   t.feed(Buffer.concat([clientFrame(OP.text, "first"), clientFrame(OP.ping, "p"), clientFrame(OP.text, "second"), clientFrame(OP.close, closePayload(1000))]));
-  assert.deepEqual(t.rec.shape.map((e) => (e as { type: string }).type), ["message", "ping", "message", "closeReceived", "closeHandshakeComplete"]);
+  assert.deepEqual(
+    t.rec.shape.map((e) => (e as { type: string }).type),
+    ["message", "ping", "message", "closeReceived", "closeHandshakeComplete"],
+  );
   assert.deepEqual(sentCloses(t), [{ code: 1000, reason: "enough" }]);
-  assert.deepEqual(t.sent().map((f) => f.opcode), [OP.close], "no pong after our close, no second close");
+  assert.deepEqual(
+    t.sent().map((f) => f.opcode),
+    [OP.close],
+    "no pong after our close, no second close",
+  );
   assert.equal(t.conn.closedCleanly, true);
 });
 
@@ -372,7 +386,10 @@ test("autoPong false: a ping is reported but not answered", () => {
 test("validateUtf8 false: invalid UTF-8 text is delivered as received", () => {
   const t = connect("server", { validateUtf8: false });
   t.feed(clientFrame(OP.text, Uint8Array.of(0xff, 0xfe), { fin: false }), clientFrame(OP.cont, Uint8Array.of(0xc3)));
-  assert.deepEqual(t.rec.messages.map((m) => [...m.data]), [[0xff, 0xfe, 0xc3]]);
+  assert.deepEqual(
+    t.rec.messages.map((m) => [...m.data]),
+    [[0xff, 0xfe, 0xc3]],
+  );
   assert.equal(t.rec.failures.length, 0);
 });
 
@@ -405,7 +422,11 @@ test("each failure names its violation, with the opcode, length or close code at
   for (const [name, frames, violation, value] of cases) {
     const t = connect("server", { maxMessageBytes: 32 });
     t.feed(...frames);
-    assert.deepEqual(t.rec.failures.map((f) => [f.violation, f.value]), [[violation, value]], name);
+    assert.deepEqual(
+      t.rec.failures.map((f) => [f.violation, f.value]),
+      [[violation, value]],
+      name,
+    );
   }
 });
 

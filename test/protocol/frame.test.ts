@@ -37,7 +37,11 @@ function collectingParser(expectMasked: boolean, maxFrameBytes = 1 << 24) {
     wholeDataFrame(opcode, rsv1, payload, ascii) {
       // The one-call path reports only the header fields it leaves open.
       const header = { fin: true, rsv1, rsv2: false, rsv3: false, opcode, masked: expectMasked, payloadLength: payload.length, mask: null };
-      if (ascii) assert.ok(payload.every((byte) => byte < 0x80), "ascii is only claimed for ASCII payloads");
+      if (ascii)
+        assert.ok(
+          payload.every((byte) => byte < 0x80),
+          "ascii is only claimed for ASCII payloads",
+        );
       frames.push({ header, payload: Buffer.from(payload) });
       whole++;
       return true;
@@ -105,7 +109,14 @@ test("encodeFrame output decodes back to the same frame, via the reference decod
 test("FrameParser accepts every length encoding the helper writes, including non-minimal ones", () => {
   // Section 5.2 asks senders for the minimal encoding; this parser deliberately accepts
   // longer ones (documented in parser.ts), so a length in any encoding must decode.
-  for (const [length, bits] of [[0, 16], [5, 64], [125, 16], [126, 64], [300, 64], [65535, 64]] as const) {
+  for (const [length, bits] of [
+    [0, 16],
+    [5, 64],
+    [125, 16],
+    [126, 64],
+    [300, 64],
+    [65535, 64],
+  ] as const) {
     const payload = pattern(length);
     const { parser, frames, errors } = collectingParser(true);
     parser.push(frame({ opcode: OP.binary, payload, mask: true, lengthBits: bits }));
@@ -189,7 +200,10 @@ test("a read of whole small frames is reported one call per frame; split frames 
     assert.ok(split.wholeFrames() < specs.length, "frames cut by reads take the general path");
     for (const run of [whole, split]) {
       assert.deepEqual(run.errors, []);
-      assert.deepEqual(run.frames.map((f) => [f.header.opcode, f.header.fin, f.payload.toString("hex")]), specs.map(([op, p]) => [op, true, p.toString("hex")]));
+      assert.deepEqual(
+        run.frames.map((f) => [f.header.opcode, f.header.fin, f.payload.toString("hex")]),
+        specs.map(([op, p]) => [op, true, p.toString("hex")]),
+      );
     }
   }
 });
@@ -213,5 +227,9 @@ test("frames the one-call path leaves alone: fragments, RSV2/RSV3, 64-bit length
   const limited = collectingParser(true, 10);
   limited.parser.push(Buffer.concat(encodeFrame(OP.binary, Buffer.alloc(20), true, false, TEST_MASK)));
   assert.equal(limited.wholeFrames(), 0, "over the frame limit");
-  assert.deepEqual(limited.errors.map(([code]) => code), [1009], "and the general path refuses it");
+  assert.deepEqual(
+    limited.errors.map(([code]) => code),
+    [1009],
+    "and the general path refuses it",
+  );
 });

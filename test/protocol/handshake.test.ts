@@ -111,7 +111,10 @@ test("checkUpgradeRequest parses the subprotocol list in order, trimming and dro
     ["chat", ["chat"]],
     ["chat, superchat", ["chat", "superchat"]],
     [" v2.bookings.example.net ,, v1.bookings.example.net , ", ["v2.bookings.example.net", "v1.bookings.example.net"]],
-    [["a, b", "c"], ["a", "b", "c"]],
+    [
+      ["a, b", "c"],
+      ["a", "b", "c"],
+    ],
     ["", []],
     [undefined, []],
   ];

@@ -39,14 +39,8 @@ export function frame(spec: RawFrame): Buffer {
   const payload = bytes(spec.payload);
   const length = spec.declaredLength ?? payload.length;
   const key = spec.mask === true ? TEST_MASK : spec.mask ? spec.mask : null;
-  const bits = spec.rawLength64 ? 64 : spec.lengthBits ?? (length < 126 ? 7 : length < 65536 ? 16 : 64);
-  const head: number[] = [
-    ((spec.fin ?? true) ? 0x80 : 0) |
-      (spec.rsv1 ? 0x40 : 0) |
-      (spec.rsv2 ? 0x20 : 0) |
-      (spec.rsv3 ? 0x10 : 0) |
-      (spec.opcode & 0x0f),
-  ];
+  const bits = spec.rawLength64 ? 64 : (spec.lengthBits ?? (length < 126 ? 7 : length < 65536 ? 16 : 64));
+  const head: number[] = [((spec.fin ?? true) ? 0x80 : 0) | (spec.rsv1 ? 0x40 : 0) | (spec.rsv2 ? 0x20 : 0) | (spec.rsv3 ? 0x10 : 0) | (spec.opcode & 0x0f)];
   const maskBit = key ? 0x80 : 0;
   if (bits === 7) {
     if (length > 125) throw new Error(`a 7-bit length cannot hold ${length}`);
@@ -170,10 +164,7 @@ export function connect(role: Role, options: Partial<Omit<ConnectionOptions, "ro
     keys.push(Uint8Array.from(key));
     return key;
   };
-  const conn = new Connection(
-    { role, maxMessageBytes: 1 << 20, ...(role === "client" ? { maskSource } : {}), ...options },
-    rec,
-  );
+  const conn = new Connection({ role, maxMessageBytes: 1 << 20, ...(role === "client" ? { maskSource } : {}), ...options }, rec);
   return {
     conn,
     rec,

@@ -117,7 +117,11 @@ test("unmaskShortInPlace unmasks with the key stored in the frame, and says ASCI
       chunk[chunk.length - 1] = 0xee;
       const ascii = unmaskShortInPlace(new DataView(chunk.buffer), 1, 5, 5 + length);
       assert.deepEqual(chunk.subarray(5, 5 + length), plain, `length ${length}`);
-      assert.equal(ascii, plain.every((b) => b < 0x80), `ascii flag, length ${length}, high byte at ${highByteAt}`);
+      assert.equal(
+        ascii,
+        plain.every((b) => b < 0x80),
+        `ascii flag, length ${length}, high byte at ${highByteAt}`,
+      );
       assert.deepEqual([chunk[0], chunk[chunk.length - 1]], [0xee, 0xee], "bytes outside the payload untouched");
     }
   }

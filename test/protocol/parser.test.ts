@@ -1,17 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import {
-  clientFrame,
-  closePayload,
-  connect,
-  oneByteAtATime,
-  OP,
-  prng,
-  serverFrame,
-  splitAt,
-  type RawFrame,
-} from "./helpers.js";
+import { clientFrame, closePayload, connect, oneByteAtATime, OP, prng, serverFrame, splitAt, type RawFrame } from "./helpers.js";
 
 type Spec = [opcode: number, payload?: Uint8Array | string, extra?: Partial<RawFrame>];
 
@@ -19,9 +9,12 @@ const kosme = Buffer.from("κόσμε", "utf8");
 
 /** Streams of frames, each written once; the same specs are encoded as client and as server frames. */
 const CORPUS: Record<string, Spec[]> = {
-  "text": [[OP.text, "hello"]],
+  text: [[OP.text, "hello"]],
   "binary, all byte values": [[OP.binary, Uint8Array.from({ length: 256 }, (_, i) => i)]],
-  "empty text and empty binary": [[OP.text, ""], [OP.binary, new Uint8Array(0)]],
+  "empty text and empty binary": [
+    [OP.text, ""],
+    [OP.binary, new Uint8Array(0)],
+  ],
   "125, 126 and 65536 bytes": [
     [OP.binary, Buffer.alloc(125, 1)],
     [OP.text, "b".repeat(126)],
@@ -52,13 +45,20 @@ const CORPUS: Record<string, Spec[]> = {
     [OP.text, "after close"],
     [OP.ping, "after close"],
   ],
-  "a 16-bit length used for a short payload": [[OP.text, "short", { lengthBits: 16 }], [OP.ping, "p", { lengthBits: 16 }]],
+  "a 16-bit length used for a short payload": [
+    [OP.text, "short", { lengthBits: 16 }],
+    [OP.ping, "p", { lengthBits: 16 }],
+  ],
   "invalid UTF-8 in the second fragment fails at the same point": [
     [OP.text, "ok", { fin: false }],
     [OP.cont, Uint8Array.of(0x61, 0xed, 0xa0, 0x80, 0x62), { fin: true }],
     [OP.text, "never delivered"],
   ],
-  "a reserved opcode after a message": [[OP.text, "first"], [0x5, "reserved"], [OP.text, "never"]],
+  "a reserved opcode after a message": [
+    [OP.text, "first"],
+    [0x5, "reserved"],
+    [OP.text, "never"],
+  ],
   // Masked frames from 256 KiB on are unmasked into one buffer per frame as the pieces arrive.
   "large frames: 300 KiB binary, then 260 KiB + ping + 270 KiB fragments": [
     [OP.binary, Uint8Array.from({ length: 300 * 1024 }, (_, i) => (i * 7 + (i >> 9)) & 0xff)],
@@ -88,9 +88,7 @@ for (const [name, specs] of Object.entries(CORPUS)) {
       assert.deepEqual(run(role, oneByteAtATime(stream)), whole, "one byte at a time");
       const random = prng(stream.length * 31 + (role === "server" ? 1 : 2));
       for (let trial = 0; trial < 40; trial++) {
-        const cuts = Array.from({ length: 1 + Math.floor(random() * 12) }, () => Math.floor(random() * stream.length)).sort(
-          (a, b) => a - b,
-        );
+        const cuts = Array.from({ length: 1 + Math.floor(random() * 12) }, () => Math.floor(random() * stream.length)).sort((a, b) => a - b);
         assert.deepEqual(run(role, splitAt(stream, cuts)), whole, `split at ${cuts.join(",")}`);
       }
       // Every single cut point too (bounded for the long streams).
@@ -108,7 +106,15 @@ test("incremental parser: the corpus gives the expected events, not merely consi
   t.feed(encode(CORPUS["a multi-byte character split across fragments"]!, true));
   t.feed(encode(CORPUS["messages, then close, then frames that must be ignored"]!, true));
   assert.deepEqual(
-    t.rec.events.map((e) => (e.type === "message" ? [e.type, e.opcode, e.data.toString("latin1")] : e.type === "ping" || e.type === "pong" ? [e.type, e.data.toString()] : e.type === "closeReceived" ? [e.type, e.code, e.reason] : [e.type])),
+    t.rec.events.map((e) =>
+      e.type === "message"
+        ? [e.type, e.opcode, e.data.toString("latin1")]
+        : e.type === "ping" || e.type === "pong"
+          ? [e.type, e.data.toString()]
+          : e.type === "closeReceived"
+            ? [e.type, e.code, e.reason]
+            : [e.type],
+    ),
     [
       ["ping", "are you there"],
       ["pong", "unsolicited"],

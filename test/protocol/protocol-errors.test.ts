@@ -30,12 +30,7 @@ function peerFrame(role: Role, opcode: number, payload?: Uint8Array | string, ex
 }
 
 /** Feeds `chunks` to a fresh connection and checks the one failure, its close frame, and that later input is ignored. */
-function expectFailure(
-  role: Role,
-  chunks: Buffer[],
-  code: number,
-  options: Partial<Omit<ConnectionOptions, "role">> = {},
-): TestConnection {
+function expectFailure(role: Role, chunks: Buffer[], code: number, options: Partial<Omit<ConnectionOptions, "role">> = {}): TestConnection {
   const t = connect(role, options);
   t.feed(...chunks);
   assertFailedWith(t, code);
@@ -80,9 +75,7 @@ test("compression: RSV1 on the first frame of a message is accepted and marks th
   );
   // Compressed bytes are not UTF-8; validation is the inflating layer's job. Nothing behind a
   // compressed message is parsed until that layer has inflated it and resumes the connection.
-  assert.deepEqual(t.rec.shape, [
-    { type: "message", opcode: OP.text, data: Buffer.from([0xff, 0xfe, 0x80]), compressed: true },
-  ]);
+  assert.deepEqual(t.rec.shape, [{ type: "message", opcode: OP.text, data: Buffer.from([0xff, 0xfe, 0x80]), compressed: true }]);
   t.conn.resumeReceiving();
   assert.deepEqual(t.rec.shape, [
     { type: "message", opcode: OP.text, data: Buffer.from([0xff, 0xfe, 0x80]), compressed: true },
@@ -91,11 +84,7 @@ test("compression: RSV1 on the first frame of a message is accepted and marks th
 });
 
 test("compression: a ping behind a compressed message is not answered before the message is resumed", () => {
-  const t = expectAccepted(
-    "server",
-    [clientFrame(OP.binary, "zzz", { rsv1: true }), clientFrame(OP.ping, "p")],
-    { compression: true },
-  );
+  const t = expectAccepted("server", [clientFrame(OP.binary, "zzz", { rsv1: true }), clientFrame(OP.ping, "p")], { compression: true });
   assert.equal(t.rec.shape.length, 1, "only the compressed message so far");
   t.conn.fail(1007, "corrupt compressed data", "invalid-compressed-data");
   t.conn.resumeReceiving();
@@ -103,12 +92,9 @@ test("compression: a ping behind a compressed message is not answered before the
 });
 
 test("compression: RSV1 on a continuation frame fails with 1002", () => {
-  expectFailure(
-    "server",
-    [clientFrame(OP.text, "a", { rsv1: true, fin: false }), clientFrame(OP.cont, "b", { rsv1: true })],
-    PROTOCOL_ERROR,
-    { compression: true },
-  );
+  expectFailure("server", [clientFrame(OP.text, "a", { rsv1: true, fin: false }), clientFrame(OP.cont, "b", { rsv1: true })], PROTOCOL_ERROR, {
+    compression: true,
+  });
 });
 
 for (const opcode of [OP.ping, OP.pong, OP.close]) {
@@ -288,7 +274,11 @@ test("a frame over maxFrameBytes fails with 1009 even when the message limit is 
 test("maxFrameBytes is exact: a frame of the limit is accepted, one byte more fails with 1009", () => {
   const options = { maxMessageBytes: 1 << 20, maxFrameBytes: 256 };
   const t = expectAccepted("server", [clientFrame(OP.binary, Buffer.alloc(256), { fin: false }), clientFrame(OP.cont, Buffer.alloc(256))], options);
-  assert.deepEqual(t.rec.messages.map((m) => m.data.length), [512], "the message limit, not the frame limit, bounds the sum");
+  assert.deepEqual(
+    t.rec.messages.map((m) => m.data.length),
+    [512],
+    "the message limit, not the frame limit, bounds the sum",
+  );
   expectFailure("server", [clientFrame(OP.binary, undefined, { declaredLength: 257 })], MESSAGE_TOO_BIG, options);
 });
 
@@ -298,7 +288,10 @@ test("a message of exactly maxMessageBytes is accepted, also when fragmented", (
     [clientFrame(OP.binary, Buffer.alloc(100)), clientFrame(OP.text, "a".repeat(60), { fin: false }), clientFrame(OP.cont, "b".repeat(40))],
     { maxMessageBytes: 100 },
   );
-  assert.deepEqual(t.rec.messages.map((m) => m.data.length), [100, 100]);
+  assert.deepEqual(
+    t.rec.messages.map((m) => m.data.length),
+    [100, 100],
+  );
 });
 
 test("fragments whose sum exceeds maxMessageBytes fail with 1009 at the header of the fragment that passes the limit", () => {
@@ -347,7 +340,11 @@ test("a masked frame to a client fails with 1002", () => {
 test("a 64-bit length with the most significant bit set fails with 1002", () => {
   const rawLength64 = Uint8Array.of(0x80, 0, 0, 0, 0, 0, 0, 5);
   expectFailure("server", [frame({ opcode: OP.binary, mask: true, rawLength64 })], PROTOCOL_ERROR);
-  expectFailure("client", [frame({ opcode: OP.binary, mask: false, rawLength64: Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff) })], PROTOCOL_ERROR);
+  expectFailure(
+    "client",
+    [frame({ opcode: OP.binary, mask: false, rawLength64: Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff) })],
+    PROTOCOL_ERROR,
+  );
 });
 
 test("a 64-bit length beyond 2^53 fails with 1009 (no payload that large can be held)", () => {

@@ -66,7 +66,10 @@ test("close: the frame past the budget fails the connection with 1008 and is not
   const t = limited({ action: "close" });
   t.feed(Buffer.concat(texts(12)));
   assert.equal(t.rec.messages.length, 10, "the burst of 10 goes through");
-  assert.deepEqual(t.rec.failures.map((f) => f.code), [1008]);
+  assert.deepEqual(
+    t.rec.failures.map((f) => f.code),
+    [1008],
+  );
   assert.deepEqual(t.exceeded, [{ action: "close", waitMs: 0 }]);
   const sent = t.sent();
   assert.equal(sent.at(-1)!.opcode, OP.close);
@@ -127,7 +130,11 @@ test("pings and pongs spend the budget; a ping flood is paused like a message fl
   assert.equal(t.sent().filter((f) => f.opcode === OP.pong).length, 11, "no pong for a ping not yet read");
   const c = limited({ action: "close" });
   c.feed(clientFrame(OP.pong, "a"), ...Array.from({ length: 10 }, () => clientFrame(OP.ping, "x")));
-  assert.deepEqual(c.rec.failures.map((f) => f.code), [1008], "the 11th control frame is one too many");
+  assert.deepEqual(
+    c.rec.failures.map((f) => f.code),
+    [1008],
+    "the 11th control frame is one too many",
+  );
 });
 
 test("the close frame costs nothing: a peer at its limit can still close cleanly", () => {
@@ -143,7 +150,11 @@ test("bytes: one large frame passes on a fresh budget; the next one must wait fo
   assert.equal(t.rec.messages.length, 1, "a frame is admitted while the byte budget is not in debt");
   t.advance(1500);
   t.feed(clientFrame(OP.binary, Buffer.alloc(10)));
-  assert.deepEqual(t.rec.failures.map((f) => f.code), [1008], "2,000 bytes owed, 1,500 repaid");
+  assert.deepEqual(
+    t.rec.failures.map((f) => f.code),
+    [1008],
+    "2,000 bytes owed, 1,500 repaid",
+  );
   const p = limited({ messagesPerSecond: Infinity, burstMessages: Infinity, bytesPerSecond: 1000, burstBytes: 1000 });
   p.feed(clientFrame(OP.binary, Buffer.alloc(3000)), clientFrame(OP.binary, Buffer.alloc(10)));
   // Owes 2,000 bytes, resumes at 50 (50 ms at 1,000/s): 2,050 ms.
@@ -159,7 +170,11 @@ test("each fragment is a frame: a message in many fragments spends one per fragm
     clientFrame(OP.cont, "c", { fin: true }),
   );
   assert.equal(t.rec.messages.length, 0);
-  assert.deepEqual(t.rec.failures.map((f) => f.code), [1008], "the 11th fragment is past a burst of 10");
+  assert.deepEqual(
+    t.rec.failures.map((f) => f.code),
+    [1008],
+    "the 11th fragment is past a burst of 10",
+  );
 });
 
 test("a rate pause and a pause for inflating are separate: resuming one does not resume the other", () => {

@@ -11,7 +11,7 @@ const h = (hex: string): Buffer => Buffer.from(hex.replace(/\s+/g, ""), "hex");
  * capability and stress test), written out as bytes here.
  */
 const VALID: Record<string, Buffer> = {
-  "empty": h(""),
+  empty: h(""),
   "Greek kosme": h("cebae1bdb9cf83cebcceb5"),
   "first of each length: U+0000, U+0080, U+0800, U+10000": h("00 c280 e0a080 f0908080"),
   "last of each length: U+007F, U+07FF, U+FFFF, U+10FFFF": h("7f dfbf efbfbf f48fbfbf"),
@@ -102,7 +102,10 @@ test("the reference classes agree with Node's isUtf8 and a fatal TextDecoder (ch
   }
 });
 
-for (const [kind, table, expected] of [["valid", VALID, true], ["invalid", INVALID, false]] as const) {
+for (const [kind, table, expected] of [
+  ["valid", VALID, true],
+  ["invalid", INVALID, false],
+] as const) {
   for (const [name, data] of Object.entries(table)) {
     test(`Utf8Validator, ${kind}: ${name} — whole, at every split point, and byte by byte`, () => {
       assert.equal(isValidUtf8(data), expected, "isValidUtf8");
@@ -157,7 +160,10 @@ test("Utf8Validator: pieces around a long valid run with characters split at eac
 });
 
 // Through the connection: a text message fragmented at every split point of each class.
-for (const [kind, table, expected] of [["valid", VALID, true], ["invalid", INVALID, false]] as const) {
+for (const [kind, table, expected] of [
+  ["valid", VALID, true],
+  ["invalid", INVALID, false],
+] as const) {
   test(`connection: every ${kind} class as a text message fragmented at every split point gives ${expected ? "the message" : "1007"}`, () => {
     for (const [name, data] of Object.entries(table)) {
       for (let cut = 0; cut <= data.length; cut++) {

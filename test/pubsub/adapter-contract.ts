@@ -105,7 +105,10 @@ export function adapterContract(options: ContractOptions): void {
       for (let i = 0; i < 20; i++) a.publish("flip", `f${i}`);
       await waitUntil(() => heard.length >= 20, 5000, "the publishes after the flips");
       await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(heard, Array.from({ length: 20 }, (_, i) => `t:f${i}`));
+      assert.deepEqual(
+        heard,
+        Array.from({ length: 20 }, (_, i) => `t:f${i}`),
+      );
     } finally {
       await Promise.all(list.map((hub) => hub.close()));
     }

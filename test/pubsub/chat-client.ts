@@ -136,5 +136,8 @@ export class ChatClient {
 
 /** Sent, delivered, duplicated and lost for one receiver, as the closing note reports them. */
 export function deliveryCounts(sent: readonly string[], received: readonly Received[]): DeliveryCounts {
-  return countDeliveries(sent, received.map((message) => message.text));
+  return countDeliveries(
+    sent,
+    received.map((message) => message.text),
+  );
 }

@@ -36,7 +36,11 @@ describe("two `hawser chat` processes on a Redis Cluster of three masters", { sk
     const nodes = cluster.urls.join(",");
     chats.push(...(await Promise.all([startChat(["--redis-cluster", nodes]), startChat(["--redis-cluster", nodes])])));
     const [one, two] = chats as [RunningProgram, RunningProgram];
-    await waitUntil(() => /rooms are shared through the Redis Cluster at redis:\/\/127\.0\.0\.1:\d+/.test(one.output()), 5000, "the chat to say where rooms are");
+    await waitUntil(
+      () => /rooms are shared through the Redis Cluster at redis:\/\/127\.0\.0\.1:\d+/.test(one.output()),
+      5000,
+      "the chat to say where rooms are",
+    );
 
     // One room per master: `redis-cli --cluster create` gives three masters equal slot ranges.
     const rooms: string[] = [];
@@ -65,7 +69,9 @@ describe("two `hawser chat` processes on a Redis Cluster of three masters", { sk
       await sleep(50);
       for (const client of pair) {
         const counts = deliveryCounts(said, client.received);
-        console.log(`cluster: ${room}, client ${client.name}: sent ${counts.sent}, delivered ${counts.delivered}, duplicated ${counts.duplicated}, lost ${counts.lost}`);
+        console.log(
+          `cluster: ${room}, client ${client.name}: sent ${counts.sent}, delivered ${counts.delivered}, duplicated ${counts.duplicated}, lost ${counts.lost}`,
+        );
         assert.deepEqual(counts, { sent: said.length, delivered: said.length, duplicated: 0, lost: 0 });
       }
       assert.deepEqual(pair[1].received, pair[0].received, `the clients of ${room} saw different orders`);

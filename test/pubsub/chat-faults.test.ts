@@ -39,22 +39,42 @@ async function settleAndCount(fault: string, clients: ChatClient[], all: ChatCli
     15_000,
     "every client to receive every message",
   ).catch((error: Error) => {
-    const state = all.map((client) => `${client.name}: said ${client.said.length}, received ${client.received.length}, unconfirmed ${client.unconfirmed}, events ${client.events.join("; ")}`);
-    const missing = all.map((client) => `${client.name} misses ${said.filter((text) => !client.received.some((m) => m.text === text)).join(",")}; last ${client.received.slice(-3).map((m) => m.offset + " " + m.text).join(" | ")}`);
+    const state = all.map(
+      (client) =>
+        `${client.name}: said ${client.said.length}, received ${client.received.length}, unconfirmed ${client.unconfirmed}, events ${client.events.join("; ")}`,
+    );
+    const missing = all.map(
+      (client) =>
+        `${client.name} misses ${said.filter((text) => !client.received.some((m) => m.text === text)).join(",")}; last ${client.received
+          .slice(-3)
+          .map((m) => m.offset + " " + m.text)
+          .join(" | ")}`,
+    );
     throw new Error(`${error.message}\n${state.join("\n")}\n${missing.join("\n")}`);
   });
   await sleep(150); // room for duplicates to show up
   for (const client of clients) {
     const counts = deliveryCounts(said, client.received);
-    console.log(`fault: ${fault}, client ${client.name}: sent ${counts.sent}, delivered ${counts.delivered}, duplicated ${counts.duplicated}, lost ${counts.lost}`);
+    console.log(
+      `fault: ${fault}, client ${client.name}: sent ${counts.sent}, delivered ${counts.delivered}, duplicated ${counts.duplicated}, lost ${counts.lost}`,
+    );
     assert.deepEqual(counts, { sent: said.length, delivered: said.length, duplicated: 0, lost: 0 }, `${client.name}: ${client.events.join(", ")}`);
   }
   // One order for the room: the same messages with the same offsets, everywhere.
   const reference = clients[0]!.received.map((m) => `${m.offset} ${m.text}`);
-  for (const client of clients.slice(1)) assert.deepEqual(client.received.map((m) => `${m.offset} ${m.text}`), reference, `${client.name} saw another order`);
+  for (const client of clients.slice(1))
+    assert.deepEqual(
+      client.received.map((m) => `${m.offset} ${m.text}`),
+      reference,
+      `${client.name} saw another order`,
+    );
   // And each sender's messages in the order said.
   for (const sender of all) {
-    assert.deepEqual(clients[0]!.received.filter((m) => m.from === sender.name).map((m) => m.text), sender.said, `${sender.name}'s messages out of order`);
+    assert.deepEqual(
+      clients[0]!.received.filter((m) => m.from === sender.name).map((m) => m.text),
+      sender.said,
+      `${sender.name}'s messages out of order`,
+    );
   }
 }
 
@@ -87,7 +107,10 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
     await settleAndCount("Redis restart", clients).catch((error: Error) => {
       throw new Error(`${error.message}\n--- one\n${one.output()}\n--- two\n${two.output()}`);
     });
-    assert.ok(clients[0]!.said.some((text) => text.startsWith("during:")), "nothing was said during the outage");
+    assert.ok(
+      clients[0]!.said.some((text) => text.startsWith("during:")),
+      "nothing was said during the outage",
+    );
   });
 
   test("a client drops and resumes on the other process with since: exactly what it missed, then live", async () => {
@@ -119,7 +142,10 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
     roamer.say("back on two");
     await talk.stop();
     await settleAndCount("a client drops and resumes on the other process", clients);
-    assert.deepEqual(roamer.events.slice(0, 2), ["dropped 1006", `reconnected to ${two.url}/chat?room=roam&name=roamer&since=${roamer.events[1]!.split("since=")[1]}`]);
+    assert.deepEqual(roamer.events.slice(0, 2), [
+      "dropped 1006",
+      `reconnected to ${two.url}/chat?room=roam&name=roamer&since=${roamer.events[1]!.split("since=")[1]}`,
+    ]);
     assert.ok(!roamer.events.includes("truncated"));
   });
 
@@ -150,7 +176,11 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
     one.child.kill("SIGKILL");
     balancer.retarget(two.port);
     await withTimeout(one.exited, 5000, "process one to die");
-    await waitUntil(() => clients.slice(0, 2).every((client) => client.events.some((event) => event.startsWith("reconnected"))), 10_000, "ann and amy to reconnect");
+    await waitUntil(
+      () => clients.slice(0, 2).every((client) => client.events.some((event) => event.startsWith("reconnected"))),
+      10_000,
+      "ann and amy to reconnect",
+    );
     await sleep(150);
     await talk.stop();
     await settleAndCount("chat process killed with SIGKILL", clients);

@@ -12,7 +12,6 @@ import { WsPeer } from "../helpers/ws-peer.js";
 import { startChat } from "./chat-client.js";
 import { PrivateRedis, redisServerBinary } from "./redis-helpers.js";
 
-
 interface Message {
   from: string;
   text: string;
@@ -83,8 +82,14 @@ describe("two `hawser chat --redis` processes", { skip: binary.skip }, () => {
       seen.push(messages);
     }
     // Each process's messages in the order sent; the room's one order is the same for all.
-    assert.deepEqual(seen[0]!.filter((m) => m.from === "alice").map((m) => m.text), ["hello from alice", tricky]);
-    assert.deepEqual(seen[0]!.filter((m) => m.from === "bob").map((m) => m.text), texts);
+    assert.deepEqual(
+      seen[0]!.filter((m) => m.from === "alice").map((m) => m.text),
+      ["hello from alice", tricky],
+    );
+    assert.deepEqual(
+      seen[0]!.filter((m) => m.from === "bob").map((m) => m.text),
+      texts,
+    );
     assert.deepEqual(seen[1], seen[0]);
     assert.deepEqual(seen[2], seen[0]);
     assert.equal(new Set(seen[0]!.map((m) => m.offset)).size, 52, "two messages share an offset");
@@ -102,7 +107,10 @@ describe("two `hawser chat --redis` processes", { skip: binary.skip }, () => {
     for (let i = 0; i < 10; i++) offsets.push((await expectChat(alice, "alice", `m${i}`)).offset);
     const late = await join(two, "replay", "late", offsets[5]);
     peers.push(late);
-    assert.deepEqual(late.replay.map((m) => [m.text, m.offset]), [6, 7, 8, 9].map((i) => [`m${i}`, offsets[i]]));
+    assert.deepEqual(
+      late.replay.map((m) => [m.text, m.offset]),
+      [6, 7, 8, 9].map((i) => [`m${i}`, offsets[i]]),
+    );
     alice.ws.send("live");
     await expectChat(late, "alice", "live");
   });

@@ -12,11 +12,7 @@ const shared = sharedRedis();
 test("clients on different cluster workers hear each other", { skip: shared.skip }, async () => {
   shared.assertAvailable();
   assertBuilt(); // the example imports the package by name ("hawser", "hawser/redis")
-  const program = await startProgram(
-    "examples/cluster-chat.ts",
-    ["--port", "0", "--workers", "2", "--redis", SHARED_REDIS_URL],
-    ["--import", "tsx"],
-  );
+  const program = await startProgram("examples/cluster-chat.ts", ["--port", "0", "--workers", "2", "--redis", SHARED_REDIS_URL], ["--import", "tsx"]);
   const peers: WsPeer[] = [];
   try {
     const workers = new Map<number, WsPeer>();

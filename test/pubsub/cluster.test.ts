@@ -166,7 +166,12 @@ describe("three hawser processes on one Redis", { skip: shared.skip }, () => {
     await waitUntil(() => clients.every((c) => c.received.length >= total), 15_000, "every client to receive every publish");
     await sleep(100); // room for duplicates to show up
     for (const client of clients) assert.equal(client.received.length, total, `${client.name} got duplicates`);
-    assertOrderedOnce(clients, publishers.map((p) => p.name), perPublisher, "burst");
+    assertOrderedOnce(
+      clients,
+      publishers.map((p) => p.name),
+      perPublisher,
+      "burst",
+    );
 
     // socket.publish: every subscriber on every process but the sender.
     for (const client of clients) client.received.length = 0;
@@ -219,7 +224,10 @@ describe("Redis restarted under three hawser processes", { skip: binary.skip }, 
     clients[1]!.pub("room", "outage:c1-0");
     await waitUntil(() => clients[0]!.received.length === 2, 5000, "local delivery during the outage");
     assert.equal(clients[0]!.received[1], "outage:c1-0");
-    assert.ok(nodes.every((node) => node.alive), "a process died with Redis");
+    assert.ok(
+      nodes.every((node) => node.alive),
+      "a process died with Redis",
+    );
 
     await redis.restart();
     await waitUntil(() => nodes.every((node) => node.events.includes("up")), 10_000, "every process to reconnect");
@@ -237,6 +245,11 @@ describe("Redis restarted under three hawser processes", { skip: binary.skip }, 
     await waitUntil(() => clients.every((c) => c.received.length >= total), 10_000, "delivery after Redis came back");
     await sleep(100);
     for (const client of clients) assert.equal(client.received.length, total, `${client.name} got duplicates or stale messages`);
-    assertOrderedOnce(clients, publishers.map((p) => p.name), perPublisher, "after");
+    assertOrderedOnce(
+      clients,
+      publishers.map((p) => p.name),
+      perPublisher,
+      "after",
+    );
   });
 });

@@ -73,6 +73,9 @@ test("thousands of appends over few topics keep exactly the bound, in order", ()
   for (let t = 0; t < 4; t++) {
     const { texts } = s.texts(`t${t}`, "x");
     assert.equal(texts.length, 50);
-    assert.deepEqual(texts.map(Number), Array.from({ length: 50 }, (_, i) => 4800 + t + 4 * i));
+    assert.deepEqual(
+      texts.map(Number),
+      Array.from({ length: 50 }, (_, i) => 4800 + t + 4 * i),
+    );
   }
 });

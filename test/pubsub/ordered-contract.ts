@@ -72,7 +72,10 @@ export function orderedAdapterContract(options: OrderedContractOptions): void {
       // Each hub's own publishes keep the order it made them.
       for (let h = 0; h < list.length; h++) {
         const mine = heard[0]!.filter((m) => m.text.startsWith(`h${h}-`)).map((m) => m.text);
-        assert.deepEqual(mine, Array.from({ length: perHub }, (_, n) => `h${h}-${n}`));
+        assert.deepEqual(
+          mine,
+          Array.from({ length: perHub }, (_, n) => `h${h}-${n}`),
+        );
       }
       const byText = new Map(heard[0]!.map((m) => [m.text, m.offset]));
       for (const [text, offset] of confirmed) assert.equal(offset, byText.get(text), `publishConfirmed gave another offset for ${text}`);
@@ -101,7 +104,10 @@ export function orderedAdapterContract(options: OrderedContractOptions): void {
       assert.equal(other.messages.length, 0, "a topic's history holds only its own messages");
       await b.publishConfirmed("hist", Buffer.from([1, 2, 3]));
       const binary = await adapterB.history("hist", offsets[9]!);
-      assert.deepEqual(binary.messages.map((m) => [m.payload, m.binary]), [[Buffer.from([1, 2, 3]), true]]);
+      assert.deepEqual(
+        binary.messages.map((m) => [m.payload, m.binary]),
+        [[Buffer.from([1, 2, 3]), true]],
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -138,11 +144,18 @@ export function orderedAdapterContract(options: OrderedContractOptions): void {
       const texts = history.messages.map((m) => m.payload.toString());
       assert.ok(texts.length >= 10, `at least maxMessages are kept, got ${texts.length}`);
       const first = Number(texts[0]!.slice(1));
-      assert.deepEqual(texts, Array.from({ length: 300 - first }, (_, i) => `m${first + i}`), "what is left is the newest, in order");
+      assert.deepEqual(
+        texts,
+        Array.from({ length: 300 - first }, (_, i) => `m${first + i}`),
+        "what is left is the newest, in order",
+      );
       // Still within the history: not truncated.
       const recent = await adapter.history("trim", offsets[295]!);
       assert.deepEqual(recent.truncated, false);
-      assert.deepEqual(recent.messages.map((m) => m.payload.toString()), ["m296", "m297", "m298", "m299"]);
+      assert.deepEqual(
+        recent.messages.map((m) => m.payload.toString()),
+        ["m296", "m297", "m298", "m299"],
+      );
       // An offset this topic never had is flagged too.
       assert.equal((await adapter.history("trim", "not-an-offset")).truncated, true);
     } finally {

@@ -89,8 +89,16 @@ describe("RedisAdapter", () => {
     const heard: string[] = [];
     const heardOther: string[] = [];
     // Neither hangs while Redis is away.
-    await withTimeout(hub.listen("t", (m) => heard.push(m.data.toString())), 2000, "listen() without Redis");
-    await withTimeout(otherHub.listen("t", (m) => heardOther.push(m.data.toString())), 2000, "listen() without Redis");
+    await withTimeout(
+      hub.listen("t", (m) => heard.push(m.data.toString())),
+      2000,
+      "listen() without Redis",
+    );
+    await withTimeout(
+      otherHub.listen("t", (m) => heardOther.push(m.data.toString())),
+      2000,
+      "listen() without Redis",
+    );
     await waitUntil(() => events.includes("down"), 5000, "the adapter to report Redis down");
     assert.equal(adapter.connected, false);
     hub.publish("t", "local only");
@@ -111,6 +119,10 @@ describe("RedisAdapter", () => {
       5000,
       "a publish to cross once Redis is up",
     );
-    assert.deepEqual(heardOther.filter((m) => m !== "probe"), [], "the publish made during the outage arrived late");
+    assert.deepEqual(
+      heardOther.filter((m) => m !== "probe"),
+      [],
+      "the publish made during the outage arrived late",
+    );
   });
 });

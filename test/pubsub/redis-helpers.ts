@@ -37,9 +37,7 @@ export function sharedRedis(): Peer {
   );
 }
 
-const REDIS_SERVER = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((path) =>
-  spawnSync(path, ["--version"], { timeout: 5000 }).status === 0,
-);
+const REDIS_SERVER = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((path) => spawnSync(path, ["--version"], { timeout: 5000 }).status === 0);
 
 /** The redis-server binary, for private servers a test can kill and restart. */
 export function redisServerBinary(): Peer {

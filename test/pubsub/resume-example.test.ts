@@ -64,7 +64,11 @@ describe("examples/resume.ts and its clients", { skip: binary.skip }, () => {
       await publisher.send("m6");
       await waitUntil(() => lines().includes("m6"), 15_000, "the client to resume and get m6");
       await sleep(100);
-      assert.deepEqual(lines().filter((line) => line !== "m0"), ["m1", "m2", "m3", "m4", "m5", "m6"], `the client printed:\n${printed}`);
+      assert.deepEqual(
+        lines().filter((line) => line !== "m0"),
+        ["m1", "m2", "m3", "m4", "m5", "m6"],
+        `the client printed:\n${printed}`,
+      );
     });
   }
 });

@@ -76,18 +76,32 @@ describe("RedisStreamsAdapter under faults", { skip: binary.skip }, () => {
     await waitUntil(() => heard.every((h) => h.length >= sent.length), 10_000, "both hubs to hear every message");
     await sleep(100); // room for duplicates to show up
     for (const [i, h] of heard.entries()) {
-      const counts = countDeliveries(sent, h.map((m) => m.text));
+      const counts = countDeliveries(
+        sent,
+        h.map((m) => m.text),
+      );
       console.log(`fault: Redis restart, hub ${i}: sent ${counts.sent}, delivered ${counts.delivered}, duplicated ${counts.duplicated}, lost ${counts.lost}`);
       assert.deepEqual(counts, { sent: sent.length, delivered: sent.length, duplicated: 0, lost: 0 });
     }
-    assert.ok(sent.some((text) => text.startsWith("during:")), "nothing was published during the outage");
+    assert.ok(
+      sent.some((text) => text.startsWith("during:")),
+      "nothing was published during the outage",
+    );
     assert.deepEqual(heard[0], heard[1], "the hubs saw different orders or offsets");
     for (let i = 0; i < 2; i++) {
       const mine = heard[0]!.filter((m) => m.text.includes(`:h${i}-`)).map((m) => m.text);
-      assert.deepEqual(mine, sent.filter((text) => text.includes(`:h${i}-`)), `hub ${i}'s publishes are out of order`);
+      assert.deepEqual(
+        mine,
+        sent.filter((text) => text.includes(`:h${i}-`)),
+        `hub ${i}'s publishes are out of order`,
+      );
     }
     const byText = new Map(heard[0]!.map((m) => [m.text, m.offset]));
-    assert.deepEqual(offsets, sent.map((text) => byText.get(text)), "publishConfirmed gave offsets the subscribers did not see");
+    assert.deepEqual(
+      offsets,
+      sent.map((text) => byText.get(text)),
+      "publishConfirmed gave offsets the subscribers did not see",
+    );
   });
 
   test("replies lost after Redis ran the publishes: each is found in its stream, not appended twice", async () => {
@@ -123,12 +137,24 @@ describe("RedisStreamsAdapter under faults", { skip: binary.skip }, () => {
     const offsets = await withTimeout(Promise.all(confirmations), 10_000, "the publishes to be confirmed after the cut");
     await waitUntil(() => heard.length >= sent.length, 10_000, "the subscriber to hear every message");
     await sleep(100);
-    const counts = countDeliveries(sent, heard.map((m) => m.text));
-    console.log(`fault: replies lost, then the publisher's connection cut: sent ${counts.sent}, delivered ${counts.delivered}, duplicated ${counts.duplicated}, lost ${counts.lost}`);
+    const counts = countDeliveries(
+      sent,
+      heard.map((m) => m.text),
+    );
+    console.log(
+      `fault: replies lost, then the publisher's connection cut: sent ${counts.sent}, delivered ${counts.delivered}, duplicated ${counts.duplicated}, lost ${counts.lost}`,
+    );
     assert.deepEqual(counts, { sent: sent.length, delivered: sent.length, duplicated: 0, lost: 0 });
-    assert.deepEqual(heard.map((m) => m.text), sent);
+    assert.deepEqual(
+      heard.map((m) => m.text),
+      sent,
+    );
     assert.equal(await inspector.xLen(adapterOf(a).keyOf("t")), sent.length, "a publish was appended twice");
-    assert.deepEqual(offsets, heard.map((m) => m.offset), "publishConfirmed gave offsets the subscriber did not see");
+    assert.deepEqual(
+      offsets,
+      heard.map((m) => m.offset),
+      "publishConfirmed gave offsets the subscriber did not see",
+    );
   });
 
   test("while Redis is away publishes queue up to maxQueuedPublishes, then are refused; the queued ones go out in order", async () => {
@@ -149,13 +175,22 @@ describe("RedisStreamsAdapter under faults", { skip: binary.skip }, () => {
     const queued = [0, 1, 2, 3, 4].map((n) => a.publishConfirmed("q", `m${n}`));
     assert.equal(adapterOf(a).queuedPublishes, 5);
     await assert.rejects(a.publishConfirmed("q", "one too many"), PublishRefusedError);
-    assert.throws(() => a.publish("q", "one too many"), (error: unknown) => error instanceof PublishRefusedError && /maxQueuedPublishes 5/.test(error.message));
+    assert.throws(
+      () => a.publish("q", "one too many"),
+      (error: unknown) => error instanceof PublishRefusedError && /maxQueuedPublishes 5/.test(error.message),
+    );
     await redis.restart();
     const offsets = await withTimeout(Promise.all(queued), 5000, "the queued publishes to go out");
     await waitUntil(() => heard.length >= 5, 5000, "the queued publishes to arrive");
     await sleep(50);
-    assert.deepEqual(heard.map((m) => m.text), ["m0", "m1", "m2", "m3", "m4"]);
-    assert.deepEqual(heard.map((m) => m.offset), offsets);
+    assert.deepEqual(
+      heard.map((m) => m.text),
+      ["m0", "m1", "m2", "m3", "m4"],
+    );
+    assert.deepEqual(
+      heard.map((m) => m.offset),
+      offsets,
+    );
     assert.equal(adapterOf(a).queuedPublishes, 0);
   });
 

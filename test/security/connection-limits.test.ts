@@ -154,7 +154,10 @@ describe("behind a reverse proxy", () => {
     const opened: Answer[] = [];
     try {
       for (let i = 0; i < 2; i++) opened.push(await upgrade(server.port, { headers: forwarded("203.0.113.1") }));
-      assert.deepEqual(opened.map((a) => a.status), [101, 101]);
+      assert.deepEqual(
+        opened.map((a) => a.status),
+        [101, 101],
+      );
       assertRefused(await upgrade(server.port, { headers: forwarded("203.0.113.1") }), /maxConnectionsPerIp/);
       // A client cannot escape by naming another address first: the proxy's entry is the last.
       assertRefused(await upgrade(server.port, { headers: forwarded("198.51.100.9, 203.0.113.1") }), /maxConnectionsPerIp/);
@@ -204,7 +207,10 @@ describe("HandlerHost mounted on the application's server", () => {
   test("without the accept hook, WebSockets count from their request: the third from one address gets 503", async () => {
     const opened = [await upgrade(port, { from: ATTACKER }), await upgrade(port, { from: ATTACKER })];
     try {
-      assert.deepEqual(opened.map((a) => a.status), [101, 101]);
+      assert.deepEqual(
+        opened.map((a) => a.status),
+        [101, 101],
+      );
       assertRefused(await upgrade(port, { from: ATTACKER }), /maxConnectionsPerIp/);
       const other = await upgrade(port);
       assert.equal(other.status, 101);
@@ -223,7 +229,14 @@ describe("HTTP/2 (RFC 8441)", { skip: openssl.skip }, () => {
   after(() => certificate?.remove());
 
   test("each WebSocket stream counts beside its connection: past the limit a stream gets 503", async () => {
-    const server = await serve(echo, { tls: { cert: certificate.cert, key: certificate.key }, http2: true, host: "127.0.0.1", port: 0, maxConnectionsPerIp: 3, onWarning: () => undefined });
+    const server = await serve(echo, {
+      tls: { cert: certificate.cert, key: certificate.key },
+      http2: true,
+      host: "127.0.0.1",
+      port: 0,
+      maxConnectionsPerIp: 3,
+      onWarning: () => undefined,
+    });
     const { connect: connectSession } = await import("node:http2");
     const session = connectSession(server.url.replace("wss:", "https:"), { ca: certificate.cert });
     try {

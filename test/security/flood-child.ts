@@ -41,7 +41,9 @@ function open(): Promise<{ socket: Socket; rest: Buffer }> {
     const key = randomBytes(16).toString("base64");
     socket.once("error", reject);
     socket.once("connect", () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
     });
     let head = Buffer.alloc(0);
     const onData = (data: Buffer): void => {
@@ -50,7 +52,9 @@ function open(): Promise<{ socket: Socket; rest: Buffer }> {
       if (end === -1) return;
       socket.off("data", onData);
       const status = head.subarray(0, end).toString("latin1").split(" ")[1];
-      const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+      const accept = createHash("sha1")
+        .update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+        .digest("base64");
       if (status !== "101" || !head.includes(accept)) reject(new Error(`handshake refused: ${head.subarray(0, end).toString("latin1")}`));
       else resolve({ socket, rest: head.subarray(end + 4) });
     };
@@ -87,7 +91,11 @@ async function floodOnce(): Promise<void> {
     }
     result.framesWritten += framesPerChunk;
     result.drainWaits++;
-    await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), gone, new Promise((resolve) => setTimeout(resolve, Math.max(1, deadline - Date.now())))]);
+    await Promise.race([
+      new Promise((resolve) => socket.once("drain", resolve)),
+      gone,
+      new Promise((resolve) => setTimeout(resolve, Math.max(1, deadline - Date.now()))),
+    ]);
   }
   socket.destroy();
   await gone;

@@ -82,7 +82,10 @@ describe("serve() with the default policy", () => {
   test("X-Forwarded-Host and -Proto are not believed without trustProxy", async () => {
     const answer = await upgrade(server.port, {
       origin: "https://chat.example",
-      headers: [["X-Forwarded-Host", "chat.example"], ["X-Forwarded-Proto", "https"]],
+      headers: [
+        ["X-Forwarded-Host", "chat.example"],
+        ["X-Forwarded-Proto", "https"],
+      ],
     });
     assert.equal(answer.status, 403);
   });
@@ -98,7 +101,12 @@ describe("allowedOrigins and trustProxy on serve()", () => {
     const seen: string[] = [];
     const server = await startServer(recordingHandler(seen), { allowedOrigins: ["https://app.example"] });
     try {
-      for (const [origin, status] of [["https://app.example", 101], [`http://127.0.0.1:${server.port}`, 101], ["https://other.example", 403], ["null", 403]] as const) {
+      for (const [origin, status] of [
+        ["https://app.example", 101],
+        [`http://127.0.0.1:${server.port}`, 101],
+        ["https://other.example", 403],
+        ["null", 403],
+      ] as const) {
         const answer = await upgrade(server.port, { origin });
         assert.equal(answer.status, status, origin);
         answer.socket.destroy();
@@ -133,7 +141,10 @@ describe("allowedOrigins and trustProxy on serve()", () => {
   test("behind a trusted proxy the page's origin is the one the proxy was asked for", async () => {
     const server = await startServer(recordingHandler([]), { trustProxy: true });
     try {
-      const headers: Array<[string, string]> = [["X-Forwarded-Host", "chat.example"], ["X-Forwarded-Proto", "https"]];
+      const headers: Array<[string, string]> = [
+        ["X-Forwarded-Host", "chat.example"],
+        ["X-Forwarded-Proto", "https"],
+      ];
       const proxied = await upgrade(server.port, { origin: "https://chat.example", headers });
       assert.equal(proxied.status, 101);
       proxied.socket.destroy();

@@ -25,7 +25,11 @@ interface FloodResult {
 
 /** Runs the flooder for `durationMs` against `path`; resolves with what it reports. */
 function flood(port: number, path: string, kind: "text" | "ping", durationMs: number): Promise<FloodResult> {
-  const child = fork(FLOODER, [String(port), path, kind, String(durationMs)], { cwd: ROOT, execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  const child = fork(FLOODER, [String(port), path, kind, String(durationMs)], {
+    cwd: ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   return withTimeout(
@@ -138,7 +142,8 @@ describe("a message flood", () => {
       const { flood: result } = await attack(t, target, "text", "close at 500/s");
       assert.ok(result.closeCodes.length >= 1, "the server closed the flooder");
       assert.deepEqual([...new Set(result.closeCodes)], [1008], "every flooding connection got 1008 (policy violation)");
-      for (const count of target.floodMessages) assert.ok(count <= ONE_CONNECTION, `a flooding connection got ${count} messages through (burst ${LIMIT.burstMessages})`);
+      for (const count of target.floodMessages)
+        assert.ok(count <= ONE_CONNECTION, `a flooding connection got ${count} messages through (burst ${LIMIT.burstMessages})`);
     } finally {
       await target.close();
     }

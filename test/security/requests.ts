@@ -96,7 +96,10 @@ export function readAnswer(socket: Socket, timeoutMs = 5000): Promise<Answer> {
           resolve({ status, headers, body: body.subarray(0, length).toString("utf8"), socket });
         }
       };
-      const onClose = (): void => reject(new Error(`the connection closed before a whole answer (${received.length} bytes: ${JSON.stringify(received.toString("latin1").slice(0, 200))})`));
+      const onClose = (): void =>
+        reject(
+          new Error(`the connection closed before a whole answer (${received.length} bytes: ${JSON.stringify(received.toString("latin1").slice(0, 200))})`),
+        );
       socket.on("data", onData);
       socket.once("close", onClose);
     }),

@@ -310,9 +310,12 @@ describe("handler errors", () => {
     const logged = deferred<unknown[]>();
     const errorLog = t.mock.method(console, "error", (...args: unknown[]) => logged.resolve(args));
     const { serve } = await import("../../src/server/serve.js");
-    const bare = await serve(() => {
-      throw new Error("logged failure");
-    }, { host: "127.0.0.1", port: 0 });
+    const bare = await serve(
+      () => {
+        throw new Error("logged failure");
+      },
+      { host: "127.0.0.1", port: 0 },
+    );
     try {
       const response = await httpRequest(`http://127.0.0.1:${bare.port}/x`);
       assert.equal(response.status, 500);

@@ -9,8 +9,7 @@ import { httpRequest } from "../helpers/http.js";
 import { withTimeout } from "../helpers/wait.js";
 import { WsPeer } from "../helpers/ws-peer.js";
 
-const BROWSER_HINT =
-  "You are loading the websocket endpoint in a browser instead of a websocket client. Use a websocket client on this url instead.\n";
+const BROWSER_HINT = "You are loading the websocket endpoint in a browser instead of a websocket client. Use a websocket client on this url instead.\n";
 
 test("package.json's bin points `hawser` at the built CLI", () => {
   const pkg = JSON.parse(readFileSync(new URL("package.json", `file://${ROOT}`), "utf8")) as { bin: Record<string, string> };

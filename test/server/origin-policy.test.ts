@@ -26,7 +26,14 @@ describe("the default policy", () => {
 
   test("refuses another origin, another port, another scheme, and Origin: null, naming the option to set", () => {
     const own = { host: "chat.example:8080" };
-    for (const origin of ["http://evil.example", "http://chat.example:8081", "https://chat.example:8080", "http://chat.example.evil.example:8080", "null", ""]) {
+    for (const origin of [
+      "http://evil.example",
+      "http://chat.example:8081",
+      "https://chat.example:8080",
+      "http://chat.example.evil.example:8080",
+      "null",
+      "",
+    ]) {
       const refusal = policy.refusal({ ...own, origin }, false);
       assert.ok(refusal !== null, `${JSON.stringify(origin)} must be refused`);
       assert.match(refusal, /allowedOrigins/);
@@ -75,7 +82,10 @@ describe("allowedOrigins", () => {
     });
     assert.ok(allowed(policy, { host: "api.example.com", origin: "https://a.example.com" }, true));
     assert.ok(!allowed(policy, { host: "api.example.com" }, true), "no Origin is the function's call too");
-    assert.deepEqual(seen, [["https://a.example.com", "https://api.example.com"], ["", "https://api.example.com"]]);
+    assert.deepEqual(seen, [
+      ["https://a.example.com", "https://api.example.com"],
+      ["", "https://api.example.com"],
+    ]);
   });
 
   test("entries that are not origins are refused with a message that says how to write them", () => {

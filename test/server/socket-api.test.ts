@@ -392,12 +392,19 @@ describe("event handlers", () => {
     await waitUntil(() => all.length === 3, 2000, "three messages");
     assert.deepEqual(
       all.map((e) => [e.type, e.isBinary, typeof e.data]),
-      [["message", false, "string"], ["message", true, "object"], ["message", false, "string"]],
+      [
+        ["message", false, "string"],
+        ["message", true, "object"],
+        ["message", false, "string"],
+      ],
     );
     assert.equal(all[0]!.data, "text ✓");
     assert.ok(Buffer.isBuffer(all[1]!.data) && all[1]!.data.equals(Buffer.from([1, 2, 3])));
     assert.deepEqual(texts, ["text ✓", "more text"]);
-    assert.deepEqual(binaries.map((b) => [...b]), [[1, 2, 3]]);
+    assert.deepEqual(
+      binaries.map((b) => [...b]),
+      [[1, 2, 3]],
+    );
     assert.equal(socket.onmessage !== null && socket.ontextmessage !== null && socket.onbinarymessage !== null, true);
     await peer.close();
   });

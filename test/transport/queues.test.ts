@@ -101,7 +101,11 @@ test("SendQueue: a fragmented compressed message keeps its order, RSV1 on its fi
   queue.sendFragment(TEXT, Buffer.from("one"), false, true);
   queue.sendFragment(0, Buffer.from("two"), true, true);
   queue.sendFragment(BINARY, Buffer.from("raw"), true, false);
-  assert.deepEqual(codec.pending.map((p) => p.input.toString()), ["one+", "two"], "each fragment goes through the codec's fragment stream");
+  assert.deepEqual(
+    codec.pending.map((p) => p.input.toString()),
+    ["one+", "two"],
+    "each fragment goes through the codec's fragment stream",
+  );
   codec.pending[1]!.resolve(Buffer.from("Z2"));
   await tick();
   assert.deepEqual(sink.log, [], "the second fragment waits for the first");
@@ -165,17 +169,7 @@ test("DeliveryQueue: ping, pong and close wait behind the message being inflated
   assert.deepEqual(log, ["pause"]);
   codec.pending[0]!.resolve(Buffer.from("hello"));
   await tick();
-  assert.deepEqual(log, [
-    "pause",
-    "message:1:hello",
-    "resume",
-    "ping:p",
-    "message:2:plain",
-    "pong:q",
-    "close:1000:done",
-    "unpause",
-    "drained",
-  ]);
+  assert.deepEqual(log, ["pause", "message:1:hello", "resume", "ping:p", "message:2:plain", "pong:q", "close:1000:done", "unpause", "drained"]);
   assert.equal(queue.delivering, false);
   assert.equal(queue.isEmpty, true);
 });

@@ -48,7 +48,10 @@ test("frames written outside a read leave together on the next tick", async () =
   batcher.write([Buffer.from("b"), Buffer.from("c")]);
   assert.equal(calls.length, 0);
   await tick();
-  assert.deepEqual(calls.map((c) => c.kind), ["write"]);
+  assert.deepEqual(
+    calls.map((c) => c.kind),
+    ["write"],
+  );
   assert.equal(bytes(), "abc");
 });
 
@@ -101,7 +104,11 @@ test("afterWrite: the callback fires once the batch holding earlier frames was w
   batcher.afterWrite((error) => seen.push(`second:${error ?? "ok"}:${calls.length}`));
   assert.deepEqual(seen, [], "nothing is written before the flush");
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(calls.map((c) => Buffer.concat(c.chunks).toString()), ["ab"], "the callbacks add no write of their own");
+  assert.deepEqual(
+    calls.map((c) => Buffer.concat(c.chunks).toString()),
+    ["ab"],
+    "the callbacks add no write of their own",
+  );
   assert.deepEqual(seen, ["first:ok:1", "second:ok:1"]);
 });
 
@@ -139,7 +146,10 @@ test("replies written with writeFrame during a read leave as one write of consec
   assert.equal(calls.length, 1);
   assert.equal(calls[0]!.kind, "write");
   const frames = decodeAll(calls[0]!.chunks[0]!);
-  assert.deepEqual(frames.map((f) => f.payload.toString()), Array.from({ length: 16 }, (_, i) => (i % 2 ? `text ${i}` : `bytes ${i}`)));
+  assert.deepEqual(
+    frames.map((f) => f.payload.toString()),
+    Array.from({ length: 16 }, (_, i) => (i % 2 ? `text ${i}` : `bytes ${i}`)),
+  );
   assert.ok(frames.every((f) => f.fin && f.opcode === 0x1 && f.mask === null));
 });
 
@@ -168,8 +178,14 @@ test("connections writing in turns each get only their own frames, in their orde
     expectA.push(`a${i}`);
     if (i % 7 === 0) expectA.push("ping");
   }
-  assert.deepEqual(seenA.map((f) => (f.opcode === 0x9 ? "ping" : f.payload.toString())), expectA);
-  assert.deepEqual(seenB.map((f) => f.payload.toString()), Array.from({ length: 17 }, (_, k) => `b${k * 3}`));
+  assert.deepEqual(
+    seenA.map((f) => (f.opcode === 0x9 ? "ping" : f.payload.toString())),
+    expectA,
+  );
+  assert.deepEqual(
+    seenB.map((f) => f.payload.toString()),
+    Array.from({ length: 17 }, (_, k) => `b${k * 3}`),
+  );
 });
 
 test("bytes handed to a socket are never overwritten by later frames, however many follow", () => {
@@ -200,7 +216,15 @@ test("a large unmasked payload goes out by reference; masked and large text fram
   const chunks = calls.flatMap((c) => c.chunks);
   assert.ok(chunks.includes(big), "the 20 kB payload is handed over, not copied");
   const frames = decodeAll(Buffer.concat(chunks));
-  assert.deepEqual(frames.map((f) => [f.opcode, f.fin, f.payload.length]), [[2, true, 5], [2, true, 20_000], [1, false, 20_000], [0, true, 6]]);
+  assert.deepEqual(
+    frames.map((f) => [f.opcode, f.fin, f.payload.length]),
+    [
+      [2, true, 5],
+      [2, true, 20_000],
+      [1, false, 20_000],
+      [0, true, 6],
+    ],
+  );
   assert.equal(frames[2]!.payload.toString(), "é".repeat(10_000));
   assert.deepEqual(frames[3]!.mask && [...frames[3]!.mask], [...TEST_MASK]);
   assert.equal(frames[3]!.payload.toString(), "masked");

@@ -6,14 +6,7 @@ import { EventEmitter, on } from "node:events";
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import {
-  GraphQLInt,
-  GraphQLList,
-  GraphQLNonNull,
-  GraphQLObjectType,
-  GraphQLSchema,
-  GraphQLString,
-} from "graphql";
+import { GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { createClient, type Client, type FormattedExecutionResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { deferred, waitUntil, withTimeout } from "../helpers/wait.js";
@@ -121,13 +114,14 @@ function client(url: string, options: { token?: string; user?: string; onClosed?
   const user = options.user;
   // The implementation's client, with a header: graphql-ws passes only (url, protocol), so a
   // subclass adds the options, as a `ws` user would.
-  const Impl = user === undefined
-    ? WebSocket
-    : class extends WebSocket {
-        constructor(address: string, protocols?: string | string[]) {
-          super(address, protocols, { headers: { "x-user": user } });
-        }
-      };
+  const Impl =
+    user === undefined
+      ? WebSocket
+      : class extends WebSocket {
+          constructor(address: string, protocols?: string | string[]) {
+            super(address, protocols, { headers: { "x-user": user } });
+          }
+        };
   return createClient({
     url,
     webSocketImpl: Impl,
@@ -197,7 +191,10 @@ describe(`graphql-ws 6: useServer() on a ${IMPLEMENTATION} WebSocketServer, crea
 
   test("a subscription streams several events, then completes", async () => {
     const graphql = open();
-    assert.deepEqual(await results(graphql, "subscription { countdown(from: 5) }"), [5, 4, 3, 2, 1].map((countdown) => ({ data: { countdown } })));
+    assert.deepEqual(
+      await results(graphql, "subscription { countdown(from: 5) }"),
+      [5, 4, 3, 2, 1].map((countdown) => ({ data: { countdown } })),
+    );
   });
 
   test("a subscription hears mutations from another client; leaving it frees it on the server", async () => {

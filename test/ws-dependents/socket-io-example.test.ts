@@ -55,8 +55,7 @@ describe("examples/socket-io.ts: Socket.IO with wsEngine: hawser/ws's WebSocketS
         await waitUntil(() => client.io.engine.transport.name === "websocket", 5000, "the upgrade to websocket");
         // engine.io replaces conn.transport when the upgrade lands on the server (a moment after
         // the client switched), so it is read afresh on each check, never kept from before.
-        const serverTransport = () =>
-          chat.io.sockets.sockets.get(client.id!)?.conn.transport as unknown as { name: string; socket?: unknown } | undefined;
+        const serverTransport = () => chat.io.sockets.sockets.get(client.id!)?.conn.transport as unknown as { name: string; socket?: unknown } | undefined;
         await waitUntil(() => serverTransport()?.name === "websocket", 5000, "the server side of the upgrade");
         const transport = serverTransport()!;
         assert.ok(transport.socket instanceof HawserWebSocket, "the server's socket is hawser/ws's WebSocket");

@@ -117,10 +117,13 @@ describe(`Socket.IO 4 with wsEngine: ${IMPLEMENTATION}'s WebSocketServer`, () =>
     const running = await start();
     // Watched from the engine's side, from the handshake on, so the upgrade cannot slip past.
     const upgrade = deferred<{ from: string; to: { name: string; socket?: unknown } }>();
-    running.io.engine.once("connection", (conn: { transport: { name: string }; once(event: "upgrade", listener: (transport: { name: string; socket?: unknown }) => void): void }) => {
-      const from = conn.transport.name;
-      conn.once("upgrade", (to) => upgrade.resolve({ from, to }));
-    });
+    running.io.engine.once(
+      "connection",
+      (conn: { transport: { name: string }; once(event: "upgrade", listener: (transport: { name: string; socket?: unknown }) => void): void }) => {
+        const from = conn.transport.name;
+        conn.once("upgrade", (to) => upgrade.resolve({ from, to }));
+      },
+    );
     const client = await open(running.url); // the default: polling first, then the upgrade
     const { from, to } = await withTimeout(upgrade.promise, 5000, "the upgrade to websocket");
     assert.equal(from, "polling");

@@ -191,7 +191,11 @@ describe("handshake events and failures", () => {
 
   test("a wrong Sec-WebSocket-Accept or subprotocol fails the handshake with ws's messages", async () => {
     const cases: Array<[(req: IncomingMessage) => string, string[], string]> = [
-      [() => "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: wrong\r\n\r\n", [], "Invalid Sec-WebSocket-Accept header"],
+      [
+        () => "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: wrong\r\n\r\n",
+        [],
+        "Invalid Sec-WebSocket-Accept header",
+      ],
       [(req) => accept101(req, "Sec-WebSocket-Protocol: other\r\n"), ["mine"], "Server sent an invalid subprotocol"],
       [(req) => accept101(req), ["mine"], "Server sent no subprotocol"],
       [(req) => accept101(req, "Sec-WebSocket-Protocol: mine\r\n"), [], "Server sent a subprotocol but none was requested"],

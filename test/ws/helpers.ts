@@ -59,7 +59,11 @@ export function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }
 
 type Received = [WebSocket.RawData, boolean];
 /** N of them, as a tuple when N is a literal (so tests can destructure them). */
-type ReceivedTuple<N extends number, R extends Received[] = []> = number extends N ? Received[] : R["length"] extends N ? R : ReceivedTuple<N, [...R, Received]>;
+type ReceivedTuple<N extends number, R extends Received[] = []> = number extends N
+  ? Received[]
+  : R["length"] extends N
+    ? R
+    : ReceivedTuple<N, [...R, Received]>;
 
 /** Collects `count` messages of a socket as [data, isBinary]. */
 export function messages<N extends number>(ws: WebSocket, count: N): Promise<ReceivedTuple<N>> {

@@ -15,7 +15,10 @@ describe("constructing a server", () => {
   test("exactly one of port, server and noServer is required", () => {
     const server = createServer();
     for (const options of [{}, { port: 0, noServer: true }, { port: 0, server }, { noServer: true, server }]) {
-      assert.throws(() => new WebSocketServer(options), (error: Error) => ONE_OF.test(String(error)));
+      assert.throws(
+        () => new WebSocketServer(options),
+        (error: Error) => ONE_OF.test(String(error)),
+      );
     }
   });
 
@@ -243,7 +246,11 @@ describe("malformed handshakes", () => {
       [{ version: null }, 400, "Missing or invalid Sec-WebSocket-Version header"],
       [{ version: "12" }, 426, "Missing or invalid Sec-WebSocket-Version header"],
       [{ headers: [["Sec-WebSocket-Protocol", "a;b"]] }, 400, "Invalid Sec-WebSocket-Protocol header"],
-      [{ headers: [["Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=99"]] }, 400, "Invalid or unacceptable Sec-WebSocket-Extensions header"],
+      [
+        { headers: [["Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=99"]] },
+        400,
+        "Invalid or unacceptable Sec-WebSocket-Extensions header",
+      ],
     ];
     for (const [options, status, message] of cases) {
       const response = await answer(port, options);

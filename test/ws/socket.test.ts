@@ -33,7 +33,14 @@ describe("messages", () => {
     client.send("as binary", { binary: true });
     client.send(42 as unknown as string);
     const received = await got;
-    assert.deepEqual(received.map(([data, isBinary]) => [String(data), isBinary]), [["as text", false], ["as binary", true], ["42", false]]);
+    assert.deepEqual(
+      received.map(([data, isBinary]) => [String(data), isBinary]),
+      [
+        ["as text", false],
+        ["as binary", true],
+        ["42", false],
+      ],
+    );
     client.close();
     await shutdown(wss);
   });
@@ -184,10 +191,15 @@ describe("sending", () => {
 
   test("a broadcast loop: each client gets the message, and a Buffer changed between sends goes as it is then", async () => {
     const { wss, url } = await listen();
-    const clients = await Promise.all([1, 2, 3].map(() => new Promise<WebSocket>((resolve) => {
-      const ws = new WebSocket(url);
-      ws.once("open", () => resolve(ws));
-    })));
+    const clients = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<WebSocket>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.once("open", () => resolve(ws));
+          }),
+      ),
+    );
     while (wss.clients.size < 3) await sleep(5);
     const inboxes = clients.map((client) => messages(client, 3));
     const text = JSON.stringify({ to: "everyone" });
@@ -197,7 +209,14 @@ describe("sending", () => {
     bytes.write("version-2");
     for (const server of wss.clients) server.send(bytes, () => undefined);
     for (const inbox of await Promise.all(inboxes)) {
-      assert.deepEqual(inbox.map(([data, isBinary]) => [String(data), isBinary]), [[text, false], ["version-1", true], ["version-2", true]]);
+      assert.deepEqual(
+        inbox.map(([data, isBinary]) => [String(data), isBinary]),
+        [
+          [text, false],
+          ["version-1", true],
+          ["version-2", true],
+        ],
+      );
     }
     for (const client of clients) client.close();
     await shutdown(wss);
@@ -210,7 +229,14 @@ describe("sending", () => {
     client.send(new Blob(["blob body"]));
     client.send("after");
     const received = await got;
-    assert.deepEqual(received.map(([data, isBinary]) => [String(data), isBinary]), [["before", false], ["blob body", true], ["after", false]]);
+    assert.deepEqual(
+      received.map(([data, isBinary]) => [String(data), isBinary]),
+      [
+        ["before", false],
+        ["blob body", true],
+        ["after", false],
+      ],
+    );
     client.close();
     await shutdown(wss);
   });

@@ -126,7 +126,10 @@ describe("createWebSocketStream", () => {
     duplex.resume();
     await pipeline(Readable.from(parts), duplex);
     const received = await got;
-    assert.deepEqual(received.map(([data]) => (data as Buffer)[0]), parts.map((_, i) => i));
+    assert.deepEqual(
+      received.map(([data]) => (data as Buffer)[0]),
+      parts.map((_, i) => i),
+    );
     await shutdown(wss);
   });
 });

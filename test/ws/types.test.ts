@@ -28,7 +28,10 @@ test("programs typed against @types/ws compile against hawser/ws with only their
   for (const name of ["@types", "ws"]) symlinkSync(join(ROOT, "node_modules", name), join(project, "node_modules", name));
   const fixtures = readdirSync(FIXTURES);
   assert.ok(fixtures.length >= 3, "the ES module, default-import and require fixtures");
-  for (const [dir, module] of [["hawser", "hawser/ws"], ["ws", "ws"]] as const) {
+  for (const [dir, module] of [
+    ["hawser", "hawser/ws"],
+    ["ws", "ws"],
+  ] as const) {
     mkdirSync(join(project, dir));
     for (const file of fixtures) {
       const source = readFileSync(join(FIXTURES, file), "utf8");
@@ -55,7 +58,10 @@ test("programs typed against @types/ws compile against hawser/ws with only their
   );
   const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
   const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json", "--listFiles"], { cwd: project, encoding: "utf8", timeout: 120_000 });
-  const errors = result.stdout.split("\n").filter((line) => !line.startsWith("/")).join("\n");
+  const errors = result.stdout
+    .split("\n")
+    .filter((line) => !line.startsWith("/"))
+    .join("\n");
   assert.equal(result.status, 0, `tsc found errors:\n${errors}${result.stderr}`);
   // Both flavours of hawser/ws's declarations were used: import (ESM) and require (CommonJS).
   assert.match(result.stdout, /\/dist\/ws\/index\.d\.ts/);

@@ -22,7 +22,7 @@ export function makePayload(kind, size, seed) {
   const next = generator(seed);
   if (kind === "binary") {
     const bytes = new Uint8Array(size);
-    for (let i = 0; i < size; ) {
+    for (let i = 0; i < size;) {
       const value = next() & 0xff;
       const run = 1 + (next() % 12);
       for (let k = 0; k < run && i < size; k++) bytes[i++] = value;
