@@ -174,9 +174,10 @@ async function main(): Promise<number> {
   if (!canPin) console.warn("warning: taskset or a second CPU is missing; running unpinned");
 
   const specs = serverSpecs(root);
-  // A raw TCP echo has nothing to compress: it sits out the permessage-deflate run.
-  const servers = opts.deflate ? opts.servers.filter((name) => name !== "raw") : opts.servers;
-  if (opts.deflate && servers.length < opts.servers.length) console.log("raw: no permessage-deflate, left out of --deflate");
+  // A raw TCP echo has nothing to compress, and the floor server negotiates no extension: they
+  // sit out the permessage-deflate run.
+  const servers = opts.deflate ? opts.servers.filter((name) => name !== "raw" && name !== "floor") : opts.servers;
+  if (opts.deflate && servers.length < opts.servers.length) console.log("raw, floor: no permessage-deflate, left out of --deflate");
   const scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s.id)).map((s) =>
     s.kind === "idle" ? { ...s, connections: opts.idleConnections, title: `${opts.idleConnections.toLocaleString("en-US")} idle conns` } : s,
   );

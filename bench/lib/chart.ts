@@ -11,6 +11,7 @@ const COLORS: Record<ServerName, string> = {
   ws: "#d29922",
   bun: "#8957e5",
   raw: "#6e7781",
+  floor: "#a8b1bb",
 };
 
 const BAR = 14;

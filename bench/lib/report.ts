@@ -36,11 +36,13 @@ export interface Meta {
   totalS?: number;
 }
 
-/** The ratios the table shows, numerator first: hawser against the others, and hawser's ws face against hawser and ws. */
+/** The ratios the table shows, numerator first: hawser against the others, the floor against raw, and hawser's ws face against hawser and ws. */
 export const RATIOS: ReadonlyArray<readonly [ServerName, ServerName]> = [
   ["hawser", "ws"],
   ["hawser", "bun"],
   ["hawser", "raw"],
+  ["hawser", "floor"],
+  ["floor", "raw"],
   ["hawser-ws", "hawser"],
   ["hawser-ws", "ws"],
 ];

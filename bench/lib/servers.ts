@@ -5,8 +5,8 @@ import path from "node:path";
 import { BENCH_CLI_LIMITS } from "./limits.js";
 import type { Scenario, ScenarioKind } from "./scenarios.js";
 
-export type ServerName = "hawser" | "hawser-ws" | "ws" | "bun" | "raw";
-export const SERVER_NAMES: readonly ServerName[] = ["hawser", "hawser-ws", "ws", "bun", "raw"];
+export type ServerName = "hawser" | "hawser-ws" | "ws" | "bun" | "raw" | "floor";
+export const SERVER_NAMES: readonly ServerName[] = ["hawser", "hawser-ws", "ws", "bun", "raw", "floor"];
 
 export interface Command {
   file: string;
@@ -76,6 +76,16 @@ export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
       supports: (scenario) => scenario.rawMeaningful,
       command: (_kind, p) => ({ file: node, args: [script("raw-echo.mjs"), ...port(p)] }),
       loadgenArgs: () => ["--raw"],
+    },
+    // The least a JavaScript WebSocket echo on node:net can do (see floor-echo.mjs): where
+    // hawser's ratio to raw falls short, this shows how much of the gap any Node library has.
+    // Small messages only: its plain unmasking loop is no yardstick for bulk transfers.
+    floor: {
+      name: "floor",
+      unavailable: () => undefined,
+      supports: (scenario) => scenario.rawMeaningful && scenario.size <= 512,
+      command: (_kind, p) => ({ file: node, args: [script("floor-echo.mjs"), ...port(p)] }),
+      loadgenArgs: () => [],
     },
   };
 }
