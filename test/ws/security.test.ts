@@ -199,6 +199,30 @@ describe("allowedOrigins", () => {
     }
   });
 
+  test("server mode (an application's node:http server given as `server`): the same refusals; its own requests untouched", async () => {
+    const app = createServer((_req, res) => res.end("the application\n"));
+    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+    const port = (app.address() as AddressInfo).port;
+    const wss = new WebSocketServer({ server: app, allowedOrigins: [], maxConnectionsPerIp: 1, onWarning: () => undefined });
+    const held: Answer[] = [];
+    try {
+      assertRefused(await upgrade(port, { origin: "https://evil.example" }), 403, /allowedOrigins/);
+      held.push(await upgrade(port, { origin: `http://127.0.0.1:${port}`, from: ATTACKER }));
+      assert.equal(held[0]!.status, 101);
+      assertRefused(await upgrade(port, { from: ATTACKER }), 503, /maxConnectionsPerIp/);
+      const plain = await tcpConnect(port, ATTACKER);
+      plain.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      assert.equal((await readAnswer(plain)).body, "the application\n");
+      plain.destroy();
+      assertUpgraded(await upgrade(port, {}), "another address");
+    } finally {
+      for (const answer of held) answer.socket.destroy();
+      await shutdown(wss);
+      app.closeAllConnections();
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+    }
+  });
+
   test('a function decides alone, and "*" accepts every origin', async () => {
     const decided = await echoServer({ allowedOrigins: (origin) => origin === "https://partner.example" });
     const any = await echoServer({ allowedOrigins: "*" });
