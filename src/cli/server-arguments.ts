@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { HandlerOptions } from "../server/handler.js";
 import { parseListenArguments } from "../server/main.js";
-import { OriginPolicy } from "../server/origin-policy.js";
+import { OriginPolicy } from "../security/origin-policy.js";
 import type { ChatRedis } from "./chat.js";
 import { tlsOptionsFromArguments } from "./tls-options.js";
 
@@ -133,7 +133,7 @@ function rateOptions(values: Record<string, unknown>): HandlerOptions["messageRa
   const bytesPerSecond = countOption(values, "bytes-per-second");
   const action = values["rate-limit-action"];
   if (action !== undefined && action !== "pause" && action !== "close") {
-    throw new UsageError(`--rate-limit-action is 'pause' or 'close', got '${String(action)}'.`);
+    throw new UsageError(`--rate-limit-action is 'pause' or 'close', got '${String(action as string | boolean)}'.`);
   }
   if (messagesPerSecond === undefined && bytesPerSecond === undefined && action === undefined) return undefined;
   return {

@@ -9,18 +9,19 @@ import type { PublishOptions } from "../websocket/topics.js";
 import type { WebSocket, WebSocketData } from "../websocket/websocket.js";
 import { serverDeflateNegotiator } from "../extensions/deflate-codec.js";
 import type { PerMessageDeflateOptions } from "../extensions/deflate-negotiation.js";
+import { ConnectionAdmission, REFUSED_GRACE_MS, type ConnectionRefusal } from "../security/admission.js";
+import { ConnectionLimiter } from "../security/connection-limiter.js";
+import { trustedHops } from "../security/forwarded.js";
+import { OriginPolicy } from "../security/origin-policy.js";
+import { rateLimitWarner, resolveRateLimit } from "../security/rate-limit.js";
+import { RateLimitedWarnings } from "../security/warnings.js";
 import type { AcceptSettings } from "./accept.js";
-import { ConnectionAdmission, type ConnectionRefusal } from "./admission.js";
 import { Cgi } from "./cgi.js";
-import { ConnectionLimiter } from "./connection-limiter.js";
-import { trustedHops } from "./forwarded.js";
 import { HttpError } from "./http-error.js";
 import { DEFAULT_SERVER_LIMITS, resolveSocketOptions, type ServerOptions } from "./options.js";
-import { OriginPolicy } from "./origin-policy.js";
 import { PubSub, type PubSubOptions } from "./pubsub.js";
 import { HttpResponder, RawSocketResponder, type Responder } from "./responder.js";
-import { DEFAULT_CONNECTION_LIMITS, resolveRateLimit } from "./security-options.js";
-import { RateLimitedWarnings } from "./warnings.js";
+import { DEFAULT_CONNECTION_LIMITS } from "./security-options.js";
 
 /** A request handler: the seed's `void handler(Cgi cgi)`, which may now be async. */
 export type Handler = (cgi: Cgi) => void | Promise<void>;
@@ -70,14 +71,7 @@ export class HandlerHost {
     this.acceptSettings = {
       socket: resolveSocketOptions(options),
       rateLimit,
-      onRateLimited: (action) =>
-        warnings.warn(
-          `rate-${action}`,
-          () =>
-            `a WebSocket peer sent faster than messageRateLimit allows (${rateLimit!.messagesPerSecond} messages/s, ` +
-            `${rateLimit!.bytesPerSecond} bytes/s): ${action === "pause" ? "reading from it paused until its budget refilled" : "closed with 1008"}. ` +
-            `If such peers are legitimate, raise messageRateLimit.`,
-        ),
+      ...(rateLimit ? { onRateLimited: rateLimitWarner(rateLimit, warnings) } : {}),
       negotiateExtensions: options.perMessageDeflate === false ? null : serverDeflateNegotiator(deflateOptions(options.perMessageDeflate)),
       track: (socket) => this.track(socket),
     };
@@ -260,9 +254,6 @@ export class HandlerHost {
 }
 
 function ignoreError(): void {}
-
-/** How long a connection refused at its accept may take to send the request its 503 answers. */
-const REFUSED_GRACE_MS = 2_000;
 
 function deflateOptions(setting: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions {
   return typeof setting === "object" ? setting : {};

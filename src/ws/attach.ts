@@ -37,6 +37,8 @@ export function attachTransport(
       maxSendBufferBytes: Number.POSITIVE_INFINITY,
       autoPong: settings.autoPong,
       validateUtf8: !settings.skipUTF8Validation,
+      ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
+      ...(settings.onRateLimited ? { onRateLimited: settings.onRateLimited } : {}),
     },
     receiver,
   );

@@ -34,6 +34,8 @@ const DESCRIPTIONS: Partial<Record<ProtocolViolation, Description>> = {
     code: "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
     message: () => "Unsupported WebSocket frame: payload length > 2^53 - 1",
   },
+  // hawser's own: `ws` has no rate limit (the server's `messageRateLimit` with action "close").
+  "rate-limit": { range: false, code: "WS_ERR_MESSAGE_RATE_LIMIT", message: () => "Message rate limit exceeded (messageRateLimit)" },
 };
 
 /**

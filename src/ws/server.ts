@@ -10,6 +10,7 @@ import type { PerMessageDeflateOptions as HawserDeflateOptions } from "../extens
 import type { MessageCodec } from "../protocol/codec.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_CHUNKS, DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from "./defaults.js";
 import { negotiateAsServer, toHawserDeflateOptions } from "./deflate-options.js";
+import { ServerDefences } from "./server-defences.js";
 import type { AddressInfo, ServerOptions, VerifyClientCallbackAsync, VerifyClientCallbackSync } from "./types.js";
 import { WebSocket, type SocketSettings, type WebSocketClass } from "./websocket.js";
 
@@ -56,6 +57,7 @@ export class WebSocketServer<T extends WebSocketClass = typeof WebSocket, U exte
   private emitCloseWhenEmpty = false;
   private readonly settings: SocketSettings;
   private readonly deflate: HawserDeflateOptions | null;
+  private readonly defences: ServerDefences;
 
   constructor(options?: ServerOptions<T, U>, callback?: () => void) {
     super();
@@ -77,13 +79,31 @@ export class WebSocketServer<T extends WebSocketClass = typeof WebSocket, U exte
     if ((port == null && !server && !noServer) || (port != null && (server || noServer)) || (server && noServer)) {
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
+    const defences = new ServerDefences(resolved);
+    this.defences = defences;
     if (port != null) {
-      const own = createServer((_req, res) => {
+      const own = createServer((req, res) => {
+        const refused = defences.refusedConnection(req);
+        if (refused) {
+          res.writeHead(refused.status, {
+            ...refused.headers,
+            Connection: "close",
+            "Content-Length": Buffer.byteLength(refused.message),
+            "Content-Type": "text/plain",
+          });
+          res.end(refused.message);
+          return;
+        }
         // Plain HTTP requests to a WebSocket-only port.
         const body = STATUS_CODES[426]!;
         res.writeHead(426, { "Content-Length": body.length, "Content-Type": "text/plain" });
         res.end(body);
       });
+      // This server takes only handshakes: its connections count against the limits from the
+      // TCP accept. (An application's server given as `server` is left alone: its other
+      // requests are not ours to count or refuse; handshakes there count from the request.)
+      const countFromAccept = defences.handleConnection;
+      if (countFromAccept) own.on("connection", countFromAccept);
       own.listen(
         { port, ...(resolved.host != null ? { host: resolved.host } : {}), ...(resolved.backlog != null ? { backlog: resolved.backlog } : {}) },
         callback,
@@ -104,6 +124,7 @@ export class WebSocketServer<T extends WebSocketClass = typeof WebSocket, U exte
       maxFragments: resolved.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
       skipUTF8Validation: resolved.skipUTF8Validation === true,
       closeTimeout: resolved.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS,
+      ...(defences.rateLimit ? { rateLimit: defences.rateLimit, onRateLimited: defences.onRateLimited! } : {}),
     };
     const deflate = resolved.perMessageDeflate;
     this.deflate = deflate ? toHawserDeflateOptions(deflate, "server") : null;
@@ -186,6 +207,10 @@ export class WebSocketServer<T extends WebSocketClass = typeof WebSocket, U exte
       if (answer !== null && "error" in answer) return this.refuse(req, socket, 400, "Invalid or unacceptable Sec-WebSocket-Extensions header");
       negotiated = answer;
     }
+    // hawser's defences, when turned on: answered as `ws` answers a refusing verifyClient (they
+    // are the server's policy, not a malformed request: no wsClientError), naming the option.
+    const refused = this.defences.refusal(req, socket);
+    if (refused) return abortHandshake(socket, refused.status, refused.message, refused.headers);
     const verify = this.options.verifyClient;
     if (verify) {
       const info = {
@@ -322,7 +347,7 @@ function abortHandshake(socket: Duplex, status: number, message?: string, header
     "Content-Length": Buffer.byteLength(body),
     ...headers,
   };
-  socket.once("finish", socket.destroy);
+  socket.once("finish", destroySocket);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
   for (const [name, value] of Object.entries(all)) head += `${name}: ${String(value)}\r\n`;
   socket.end(`${head}\r\n${body}`);

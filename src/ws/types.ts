@@ -5,6 +5,9 @@ import type { Server as HttpsServer } from "node:https";
 import type { createConnection } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import type { ZlibOptions } from "node:zlib";
+import type { RateLimit } from "../protocol/rate-budget.js";
+import type { TrustProxy } from "../security/forwarded.js";
+import type { AllowedOrigins } from "../security/origin-policy.js";
 import type { WebSocket, WebSocketClass } from "./websocket.js";
 
 /** A received message: a Buffer, or an ArrayBuffer or the frames' Buffers, as `binaryType` asks. */
@@ -183,6 +186,37 @@ export interface ServerOptions<U extends WebSocketClass = typeof WebSocket, V ex
   closeTimeout?: number | undefined;
   /** The class of the sockets the server makes: `WebSocket` or a subclass of it. */
   WebSocket?: U | undefined;
+  // hawser's defences (docs/security.md), each off unless given, so that a program written for
+  // `ws` behaves the same; `serve()` has them on by default.
+  /**
+   * hawser: which pages may open WebSockets, by `Origin`. Absent: every request, as with `ws`.
+   * A list: requests without `Origin`, pages of the server's own origin and those listed; "*":
+   * all; a function decides alone. Others get 403 before `verifyClient` runs.
+   */
+  allowedOrigins?: AllowedOrigins | undefined;
+  /**
+   * hawser: believe the X-Forwarded-For/-Proto/-Host headers of one reverse proxy (true) or of
+   * that many in a row (a number), for the client's address and the server's own origin.
+   */
+  trustProxy?: TrustProxy | undefined;
+  /**
+   * hawser: most connections at once, handshakes in progress included; past it, 503 with
+   * Retry-After before upgrading. Absent: no limit, as with `ws`.
+   */
+  maxConnections?: number | undefined;
+  /**
+   * hawser: most connections at once from one client address (an IPv6 client: its /64),
+   * handshakes in progress included; past it, 503 with Retry-After. Absent: no limit.
+   */
+  maxConnectionsPerIp?: number | undefined;
+  /**
+   * hawser: how fast each peer may send (frames, pings included, and payload bytes per second,
+   * with bursts), and what happens past it: "pause" reading, or "close" with 1008. Fields left
+   * out take `serve()`'s defaults. Absent or false: no limit, as with `ws`.
+   */
+  messageRateLimit?: Partial<RateLimit> | false | undefined;
+  /** hawser: where refusals and throttling are reported, each kind at most every 10 s (default console.warn). */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** Where a server listens, as `server.address()` reports it. */

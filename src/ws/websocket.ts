@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { isValidCloseCode } from "../protocol/close.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { MaskSource } from "../protocol/mask.js";
+import type { RateLimit } from "../protocol/rate-budget.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import { abortHandshake, startClient } from "./client.js";
@@ -32,6 +33,10 @@ export interface SocketSettings {
   maxFragments: number;
   skipUTF8Validation: boolean;
   closeTimeout: number;
+  /** hawser: how fast the peer may send (a server's `messageRateLimit`); none when absent. */
+  rateLimit?: RateLimit;
+  /** Told each time the peer outruns `rateLimit`. */
+  onRateLimited?: (action: RateLimit["action"]) => void;
 }
 
 const CLOSE_REASON_MAX_BYTES = 123;
@@ -444,7 +449,6 @@ export type WebSocketClass = Omit<typeof WebSocket, "WebSocket" | "WebSocketServ
 type ServerClass<T extends WebSocketClass, U extends typeof IncomingMessage> = WebSocketServer<T, U>;
 
 /** The types of `ws`'s namespace, reachable as `WebSocket.RawData`, `WebSocket.ServerOptions`, ... */
-// eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace WebSocket {
   type RawData = Types.RawData;
   type Data = Types.Data;

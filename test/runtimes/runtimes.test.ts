@@ -1,7 +1,8 @@
 // Smoke tests under Bun and Deno (both from npm, as devDependencies; see test/helpers/runtimes.ts):
 // the built `hawser echo` served by the runtime and driven by hawser's client from Node, and a
 // small user program (client-program.mjs: hawser's client and hawser/web) run by the runtime
-// against a hawser echo server in Node. What does not work under a runtime is listed in the
+// against a hawser echo server in Node, and a `ws` program on hawser/ws (ws-program.mjs: its
+// server and client in the runtime). What does not work under a runtime is listed in the
 // README's "Other runtimes" section.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -13,6 +14,7 @@ import { BUN, DENO, type Runtime } from "../helpers/runtimes.js";
 import { withTimeout } from "../helpers/wait.js";
 
 const CLIENT_PROGRAM = fileURLToPath(new URL("./client-program.mjs", import.meta.url));
+const WS_PROGRAM = fileURLToPath(new URL("./ws-program.mjs", import.meta.url));
 
 /** Runs `script` under the runtime and parses the JSON it prints; fails with its stderr. */
 function runUnder(runtime: Runtime, script: string, args: string[]): Promise<unknown> {
@@ -105,10 +107,18 @@ for (const runtime of [BUN, DENO]) {
           ],
         );
       });
+    });
 
-      // The `ws`-compatible face (hawser/ws, src/ws/) gets its smoke program here once it is
-      // merged: a ws-program.mjs beside client-program.mjs (a WebSocketServer and a WebSocket
-      // from "hawser/ws", as a `ws` user writes them), run with runUnder() like the test above.
+    test("the hawser/ws face: a WebSocketServer and a WebSocket in one program (ws-program.mjs)", async () => {
+      const report = (await runUnder(runtime, WS_PROGRAM, [])) as { server: unknown[][]; client: unknown[][] };
+      const echoes = [
+        ["message", "text", 21, "hello from the client"],
+        ["message", "text", 5000, "é".repeat(21)],
+        ["message", "binary", 70_000, true],
+        ["message", "binary", 0, true],
+      ];
+      assert.deepEqual(report.client, [["open", 1, "chat", "permessage-deflate"], ...echoes, ["pong", "are you there"], ["close", 4001, "client done", 3]]);
+      assert.deepEqual(report.server, [["connection", "/path?x=1", "chat"], ...echoes, ["ping", "are you there"], ["close", 4001, "client done"]]);
     });
   });
 }

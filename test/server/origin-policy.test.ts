@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { describe, test } from "node:test";
-import { addressKey, clientAddress, forwardedValue, trustedHops } from "../../src/server/forwarded.js";
-import { canonicalOrigin, OriginPolicy, ownOrigin } from "../../src/server/origin-policy.js";
+import { addressKey, clientAddress, forwardedValue, trustedHops } from "../../src/security/forwarded.js";
+import { canonicalOrigin, OriginPolicy, ownOrigin } from "../../src/security/origin-policy.js";
 
 const allowed = (policy: OriginPolicy, headers: IncomingHttpHeaders, secure = false): boolean => policy.refusal(headers, secure) === null;
 

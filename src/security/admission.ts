@@ -12,6 +12,12 @@ import type { RateLimitedWarnings } from "./warnings.js";
  */
 export const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * How long a connection refused at its accept may take to send the request its 503 answers
+ * (a server with a shorter handshake timeout uses that instead).
+ */
+export const REFUSED_GRACE_MS = 2_000;
+
 /** A 503 to answer instead of running the handler. */
 export interface ConnectionRefusal {
   status: 503;
