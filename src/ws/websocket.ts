@@ -444,7 +444,6 @@ export type WebSocketClass = Omit<typeof WebSocket, "WebSocket" | "WebSocketServ
 type ServerClass<T extends WebSocketClass, U extends typeof IncomingMessage> = WebSocketServer<T, U>;
 
 /** The types of `ws`'s namespace, reachable as `WebSocket.RawData`, `WebSocket.ServerOptions`, ... */
-// eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace WebSocket {
   type RawData = Types.RawData;
   type Data = Types.Data;
