@@ -33,7 +33,7 @@ export async function start(port = 0, hostname = "127.0.0.1"): Promise<RunningCh
   return {
     port: (httpServer.address() as AddressInfo).port,
     io,
-    close: () => new Promise<void>((resolve) => io.close(() => resolve())),
+    close: () => io.close(), // resolves once the HTTP server has closed too
   };
 }
 

@@ -82,17 +82,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function chatRedis(url: string | boolean | undefined, cluster: string | boolean | undefined): { url?: string; clusterNodes?: string[] } | undefined {
-  if (typeof cluster === "string")
-    return {
-      clusterNodes: cluster
-        .split(",")
-        .map((node) => node.trim())
-        .filter(Boolean),
-    };
-  return typeof url === "string" ? { url } : undefined;
-}
-
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);

@@ -2,7 +2,7 @@
 import type { LoadgenResult } from "./loadgen.js";
 import type { Measurement, Metric, Scenario, ScenarioId } from "./scenarios.js";
 import type { ServerName } from "./servers.js";
-import { formatNumber, formatSummary, summarize, type Summary } from "./stats.js";
+import { formatSummary, summarize, type Summary } from "./stats.js";
 
 export interface RunRecord {
   round: number;

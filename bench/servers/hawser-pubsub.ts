@@ -41,7 +41,9 @@ const server = await serve(
       return;
     }
     const ws = cgi.acceptWebsocket();
-    ws.subscribe(TOPIC);
+    // Never rejects, and nothing to wait for: the topic is live on the adapter (listen() below)
+    // before the server says ready and the load generator connects.
+    void ws.subscribe(TOPIC);
     ws.onmessage = (event) => {
       server.publish(TOPIC, event.data);
     };

@@ -15,8 +15,9 @@ function session(path: string, echo: boolean): Promise<string | undefined> {
     const ws = new WebSocket(base + path, { perMessageDeflate: true, maxPayload: 64 * 1024 * 1024 });
     let first: string | undefined;
     ws.on('message', (data, isBinary) => {
-      if (first === undefined) first = String(data);
-      if (echo) ws.send(data as Buffer, { binary: isBinary });
+      const bytes = data as Buffer; // binaryType "nodebuffer" (ws's default): one Buffer a message
+      if (first === undefined) first = bytes.toString('utf8');
+      if (echo) ws.send(bytes, { binary: isBinary });
     });
     ws.on('error', () => {
       /* the case result is judged by the server */

@@ -194,7 +194,7 @@ export class RedisStreamsAdapter extends PubSubAdapterEvents implements OrderedP
     // The hub learns which of its sockets published a message when the feed delivers it.
     if (this.feeds.has(topic)) {
       let mine = this.origins.get(topic);
-      if (!mine) this.origins.set(topic, (mine = new Map()));
+      if (!mine) this.origins.set(topic, (mine = new Map<number, unknown>()));
       mine.set(outgoing.seq, origin);
       outgoing.promise.catch(() => mine.delete(outgoing.seq));
     }

@@ -65,7 +65,7 @@ export interface BackendOptions {
   urls: readonly string[];
   cluster: boolean;
   /** node-redis's reconnect delay for the nth retry. */
-  reconnectDelay(retries: number): number;
+  reconnectDelay: (retries: number) => number;
 }
 
 export function createBackend(redis: RedisModule, options: BackendOptions, events: BackendEvents): StreamsBackend {

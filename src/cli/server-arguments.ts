@@ -131,9 +131,9 @@ function countOption(values: Record<string, unknown>, name: string): number | un
 function rateOptions(values: Record<string, unknown>): HandlerOptions["messageRateLimit"] {
   const messagesPerSecond = countOption(values, "messages-per-second");
   const bytesPerSecond = countOption(values, "bytes-per-second");
-  const action = values["rate-limit-action"];
+  const action = values["rate-limit-action"] as string | undefined; // a string option to parseArgs
   if (action !== undefined && action !== "pause" && action !== "close") {
-    throw new UsageError(`--rate-limit-action is 'pause' or 'close', got '${String(action as string | boolean)}'.`);
+    throw new UsageError(`--rate-limit-action is 'pause' or 'close', got '${action}'.`);
   }
   if (messagesPerSecond === undefined && bytesPerSecond === undefined && action === undefined) return undefined;
   return {

@@ -47,7 +47,12 @@ export function parseWebSocketProtocols(input: unknown): string[] {
   else if (typeof input === "string") list = [input];
   else if (typeof input === "object" && input !== null && Symbol.iterator in input) {
     list = Array.from(input as Iterable<unknown>, (item) => String(item));
-  } else list = [String(input)];
+  } else {
+    // WebIDL's DOMString conversion is ToString, objects included: a plain object becomes
+    // "[object Object]", no token, so the SyntaxError below, as in browsers.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
+    list = [String(input)];
+  }
   const seen = new Set<string>();
   for (const protocol of list) {
     if (!isToken(protocol)) throw new DOMException(`${PREFIX}The subprotocol '${protocol}' is invalid.`, "SyntaxError");

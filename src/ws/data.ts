@@ -28,6 +28,13 @@ export function isBlob(data: unknown): data is Blob {
   return typeof Blob !== "undefined" && data instanceof Blob;
 }
 
+/** A message's bytes as UTF-8 text, whichever shape `binaryType` gave them. */
+export function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+  return data.toString("utf8");
+}
+
 /** The length in bytes of what would be sent, for `bufferedAmount`. */
 export function byteLengthOf(data: unknown): number {
   if (typeof data === "string") return Buffer.byteLength(data);

@@ -3,6 +3,7 @@
 // call in an event object.
 import type { Buffer } from "node:buffer";
 import type { EventEmitter } from "node:events";
+import { textOf } from "./data.js";
 import type { CloseEvent, Data, ErrorEvent, Event, MessageEvent } from "./types.js";
 import type { WebSocket } from "./websocket.js";
 
@@ -75,7 +76,7 @@ function wrap(type: string, handler: EventHandler<never>, attribute: boolean): W
     case "message":
       wrapper = function (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
         // Text reaches `message` listeners as bytes; the event API hands it out as a string.
-        call(handler as EventHandler<MessageEvent>, this, new MessageEventImpl(this, isBinary ? data : String(data)));
+        call(handler as EventHandler<MessageEvent>, this, new MessageEventImpl(this, isBinary ? data : textOf(data)));
       } as (this: WebSocket, ...args: never[]) => void;
       break;
     case "close":

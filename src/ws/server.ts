@@ -319,6 +319,39 @@ export class WebSocketServer<T extends WebSocketClass = typeof WebSocket, U exte
   }
 }
 
+/** The events a server emits and their arguments, as @types/ws declares them. */
+export interface WebSocketServerEvents<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> {
+  connection: [socket: InstanceType<T>, request: InstanceType<U>];
+  error: [error: Error];
+  headers: [headers: string[], request: InstanceType<U>];
+  close: [];
+  listening: [];
+  wsClientError: [error: Error, socket: Duplex, request: InstanceType<U>];
+}
+
+type ServerListener<T extends WebSocketClass, U extends typeof IncomingMessage, K extends keyof WebSocketServerEvents> = (
+  this: WebSocketServer<T, U>,
+  ...args: WebSocketServerEvents<T, U>[K]
+) => void;
+type AnyServerListener<T extends WebSocketClass, U extends typeof IncomingMessage> = (this: WebSocketServer<T, U>, ...args: never[]) => void;
+
+/**
+ * The events typed for `on`, `once`, `off`, `addListener` and `removeListener`, so that a
+ * `connection` listener's socket is the server's socket class, not `any`.
+ */
+export interface WebSocketServer<T extends WebSocketClass = typeof WebSocket, U extends typeof IncomingMessage = typeof IncomingMessage> {
+  on<K extends keyof WebSocketServerEvents>(event: K, listener: ServerListener<T, U, K>): this;
+  on(event: string | symbol, listener: AnyServerListener<T, U>): this;
+  once<K extends keyof WebSocketServerEvents>(event: K, listener: ServerListener<T, U, K>): this;
+  once(event: string | symbol, listener: AnyServerListener<T, U>): this;
+  off<K extends keyof WebSocketServerEvents>(event: K, listener: ServerListener<T, U, K>): this;
+  off(event: string | symbol, listener: AnyServerListener<T, U>): this;
+  addListener<K extends keyof WebSocketServerEvents>(event: K, listener: ServerListener<T, U, K>): this;
+  addListener(event: string | symbol, listener: AnyServerListener<T, U>): this;
+  removeListener<K extends keyof WebSocketServerEvents>(event: K, listener: ServerListener<T, U, K>): this;
+  removeListener(event: string | symbol, listener: AnyServerListener<T, U>): this;
+}
+
 /** The subprotocols a client offers: distinct tokens (RFC 6455 section 4.1), or null when malformed. */
 function parseProtocols(header: string): Set<string> | null {
   const protocols = new Set<string>();
@@ -347,7 +380,7 @@ function abortHandshake(socket: Duplex, status: number, message?: string, header
     "Content-Length": Buffer.byteLength(body),
     ...headers,
   };
-  socket.once("finish", destroySocket);
+  socket.once("finish", () => socket.destroy());
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
   for (const [name, value] of Object.entries(all)) head += `${name}: ${String(value)}\r\n`;
   socket.end(`${head}\r\n${body}`);

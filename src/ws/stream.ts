@@ -1,6 +1,7 @@
 import type { Buffer } from "node:buffer";
 import { Duplex, type DuplexOptions } from "node:stream";
 import { ReadyState } from "../protocol/opcodes.js";
+import { textOf } from "./data.js";
 import type { RawData } from "./types.js";
 import type { WebSocket } from "./websocket.js";
 
@@ -23,7 +24,7 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
   });
 
   ws.on("message", (message: RawData, isBinary: boolean) => {
-    const chunk = !isBinary && duplex.readableObjectMode ? String(message) : message;
+    const chunk = !isBinary && duplex.readableObjectMode ? textOf(message) : message;
     if (!duplex.push(chunk)) ws.pause();
   });
   ws.once("error", (error: Error) => {

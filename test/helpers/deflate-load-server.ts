@@ -165,7 +165,7 @@ async function runChild(options: ServerOptions): Promise<void> {
   };
   let closing: Promise<void> | null = null;
   const shutdown = (): Promise<void> => (closing ??= server.close());
-  process.on("message", async (command: Command) => {
+  const answer = async (command: Command): Promise<void> => {
     if (command === "exit") {
       await shutdown();
       process.disconnect();
@@ -179,6 +179,14 @@ async function runChild(options: ServerOptions): Promise<void> {
     }
     if (command === "resetPeak") peakResettable = resetPeak();
     process.send!(stats());
+  };
+  // A command that fails ends the child with its error, as a failed start does (runChild's
+  // caller below): the parent sees the exit instead of waiting for an answer.
+  process.on("message", (command: Command) => {
+    answer(command).catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
   });
   // A parent that goes away without "exit" must not leave a server behind.
   process.on("disconnect", () => void shutdown());

@@ -23,8 +23,16 @@ interface Shown {
   text: string;
 }
 
+/** What shownMessages reads of the page's list items (the DOM's Element; this project's TypeScript has no DOM library). */
+interface ListItem {
+  getAttribute(name: string): string | null;
+  readonly textContent: string | null;
+}
+
 function shownMessages(page: Page): Promise<Shown[]> {
-  return page.$$eval("#log li[data-offset]", (items) => items.map((li) => ({ offset: li.getAttribute("data-offset") ?? "", text: li.textContent ?? "" })));
+  return page.$$eval("#log li[data-offset]", (items: ListItem[]) =>
+    items.map((li) => ({ offset: li.getAttribute("data-offset") ?? "", text: li.textContent ?? "" })),
+  );
 }
 
 async function type(page: Page, text: string): Promise<void> {

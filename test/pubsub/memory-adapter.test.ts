@@ -44,8 +44,8 @@ describe("MemoryAdapter", () => {
       const s1 = (await one.nextSocket()).socket;
       const p2 = await WsPeer.connect(`${two.url}/`);
       const s2 = (await two.nextSocket()).socket;
-      s1.subscribe("news");
-      s2.subscribe("news");
+      await s1.subscribe("news");
+      await s2.subscribe("news");
       one.server.publish("news", "from one");
       // socket.publish skips only the sender: its peers on the other server get it.
       s2.publish("news", "from a client of two");

@@ -15,6 +15,8 @@ import { WsPeer } from "../helpers/ws-peer.js";
 
 /** Counts DeflateCodec.compress calls; `failNext` makes the next one reject. */
 const calls = { compress: 0, failNext: false };
+// Kept to be called with .call(this) below and put back after the tests, never called unbound.
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const originalCompress = DeflateCodec.prototype.compress;
 DeflateCodec.prototype.compress = function (this: DeflateCodec, data: Buffer): Promise<Buffer> {
   calls.compress++;
@@ -37,7 +39,7 @@ async function setUp(deflate: PerMessageDeflateOptions, subscribers: number, cli
     peers.push(await WsPeer.connect(`${server.url}/`, { perMessageDeflate: { threshold: 0, ...bits } }));
     const { socket } = await server.nextSocket();
     assert.match(socket.extensions, /^permessage-deflate/);
-    socket.subscribe("t");
+    await socket.subscribe("t");
     sockets.push(socket);
   }
   calls.compress = 0;

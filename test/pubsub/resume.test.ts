@@ -135,13 +135,15 @@ describe("resuming a topic on one server", () => {
     console.error = (...args: unknown[]) => void errors.push(args);
     try {
       const broken = await WsPeer.connect(`${server.url}/`);
-      (await server.nextSocket()).socket.subscribe("f", {
+      const { socket: brokenSocket } = await server.nextSocket();
+      await brokenSocket.subscribe("f", {
         format: () => {
           throw new Error("no format today");
         },
       });
       const plain = await WsPeer.connect(`${server.url}/`);
-      (await server.nextSocket()).socket.subscribe("f");
+      const { socket: plainSocket } = await server.nextSocket();
+      await plainSocket.subscribe("f");
       server.server.publish("f", "hello");
       assert.equal((await plain.next()).text, "hello");
       assert.deepEqual(await broken.closed, { code: 1011, reason: "format function failed" });

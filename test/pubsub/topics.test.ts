@@ -48,9 +48,9 @@ describe("topics on one server", async () => {
     const a = await pair();
     const b = await pair();
     const outsider = await pair();
-    a.socket.subscribe("t");
-    b.socket.subscribe("t");
-    outsider.socket.subscribe("other");
+    await a.socket.subscribe("t");
+    await b.socket.subscribe("t");
+    await outsider.socket.subscribe("other");
     assert.equal(server.server.publish("t", "héllo"), 2);
     assert.equal(server.server.publish("t", Buffer.from([1, 2, 3])), 2);
     assert.equal(server.server.publish("t", "as bytes", { binary: true }), 2);
@@ -78,9 +78,9 @@ describe("topics on one server", async () => {
     const sender = await pair();
     const other = await pair();
     const third = await pair();
-    sender.socket.subscribe("room");
-    other.socket.subscribe("room");
-    third.socket.subscribe("room");
+    await sender.socket.subscribe("room");
+    await other.socket.subscribe("room");
+    await third.socket.subscribe("room");
     assert.equal(sender.socket.publish("room", "hi all"), 2);
     assert.equal((await other.peer.next()).text, "hi all");
     assert.equal((await third.peer.next()).text, "hi all");
@@ -100,7 +100,7 @@ describe("topics on one server", async () => {
 
   test("publishes and sends to one socket arrive in the order they were made", async () => {
     const { peer, socket } = await pair();
-    socket.subscribe("seq");
+    await socket.subscribe("seq");
     const expected: string[] = [];
     for (let i = 0; i < 500; i++) {
       const text = `m${i}`;
@@ -115,8 +115,8 @@ describe("topics on one server", async () => {
 
   test("closing a socket removes its subscriptions", async () => {
     const { peer, socket } = await pair();
-    socket.subscribe("a");
-    socket.subscribe("b");
+    await socket.subscribe("a");
+    await socket.subscribe("b");
     assert.equal(server.server.subscriberCount("a"), 1);
     peer.ws.terminate(); // no closing handshake: the server sees the TCP connection drop
     await socket.closed;
@@ -233,8 +233,8 @@ describe("a subscriber that never reads", () => {
     stalled.pause(); // stop reading: the kernel buffers fill, then hawser's
     const fast = await WsPeer.connect(`${server.url}/`);
     const { socket: fastSocket } = await server.nextSocket();
-    slowSocket.subscribe("firehose");
-    fastSocket.subscribe("firehose");
+    await slowSocket.subscribe("firehose");
+    await fastSocket.subscribe("firehose");
     let fastReceived = 0;
     fast.ws.on("message", () => fastReceived++);
 

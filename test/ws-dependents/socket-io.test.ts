@@ -51,7 +51,7 @@ async function startIo(options: Partial<ServerOptions> = {}): Promise<RunningIo>
     io,
     url: `http://127.0.0.1:${port}`,
     disconnectReasons,
-    close: () => new Promise<void>((resolve) => io.close(() => resolve())),
+    close: () => io.close(), // resolves once the HTTP server has closed too
   };
 }
 
@@ -218,7 +218,7 @@ describe(`Socket.IO 4 with wsEngine: ${IMPLEMENTATION}'s WebSocketServer`, () =>
     const response = deferred<IncomingMessage>();
     ws.once("upgrade", (res) => response.resolve(res));
     const opening = deferred<string>();
-    ws.once("message", (data) => opening.resolve(String(data)));
+    ws.once("message", (data) => opening.resolve((data as Buffer).toString("utf8"))); // ws's default binaryType: one Buffer
     ws.once("error", (error) => opening.reject(error));
     try {
       assert.deepEqual((await withTimeout(response.promise, 5000, "the 101 response")).headers["set-cookie"], ["seen=websocket; HttpOnly"]);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { EventEmitter, on } from "node:events";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { createTRPCClient, createWSClient, TRPCClientError, wsLink, type TRPCClient, type WebSocketClientOptions } from "@trpc/client";
+import { createTRPCClient, createWSClient, isTRPCClientError, wsLink, type TRPCClient, type WebSocketClientOptions } from "@trpc/client";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { applyWSSHandler, type CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import { deferred, waitUntil, withTimeout } from "../helpers/wait.js";
@@ -137,12 +137,12 @@ describe(`tRPC 11: applyWSSHandler() on a ${IMPLEMENTATION} WebSocketServer, cre
   test("errors: a procedure's TRPCError and a rejected input reach the caller with their codes", async () => {
     const { trpc } = open();
     await assert.rejects(trpc.secret.query(), (error: unknown) => {
-      assert.ok(error instanceof TRPCClientError);
+      assert.ok(isTRPCClientError<AppRouter>(error));
       assert.equal(error.data?.code, "FORBIDDEN");
       assert.equal(error.message, "not for you");
       return true;
     });
-    await assert.rejects(trpc.greet.query(""), (error: unknown) => error instanceof TRPCClientError && error.data?.code === "BAD_REQUEST");
+    await assert.rejects(trpc.greet.query(""), (error: unknown) => isTRPCClientError<AppRouter>(error) && error.data?.code === "BAD_REQUEST");
     assert.equal(await trpc.greet.query("again"), "hello again, from someone");
   });
 

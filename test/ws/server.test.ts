@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { describe, test } from "node:test";
 import { RawClient } from "../helpers/raw-client.js";
+import { textOf } from "../../src/ws/data.js";
 import { closeOf, listen, messages, next, open, pair, shutdown, WebSocket, WebSocketServer } from "./helpers.js";
 
 const ONE_OF = /^TypeError: One and only one of the "port", "server", or "noServer" options must be specified$/;
@@ -145,7 +146,7 @@ describe("accepting connections", () => {
     wss.on("connection", (ws: WebSocket) => ws.send("welcome"));
     const client = new WebSocket(`ws://127.0.0.1:${port}/ws`);
     const [first] = await messages(client, 1);
-    assert.equal(String(first![0]), "welcome");
+    assert.equal(textOf(first![0]), "welcome");
     assert.equal(first![1], false);
     client.close();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -175,7 +176,7 @@ describe("accepting connections", () => {
   test("data sent along with the upgrade request reaches the connection's message listener", async () => {
     const { wss, port } = await listen();
     const got = new Promise<string>((resolve) => {
-      wss.on("connection", (ws: WebSocket) => ws.on("message", (data) => resolve(String(data))));
+      wss.on("connection", (ws: WebSocket) => ws.on("message", (data) => resolve(textOf(data))));
     });
     const client = await RawClient.connect(port);
     const { upgradeRequest } = await import("../helpers/raw-client.js");
@@ -307,7 +308,7 @@ describe("closing the server", () => {
     assert.equal(http.listenerCount("upgrade"), 0, "its listeners leave the outside server");
     client.send("still open");
     const [received] = await messages(socket, 1);
-    assert.equal(String(received![0]), "still open");
+    assert.equal(textOf(received![0]), "still open");
     assert.equal(closed, false, "not closed while a client is connected");
     const done = next(wss, "close");
     client.close();

@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import { RawClient } from "../helpers/raw-client.js";
 import { closePayload, Op } from "../helpers/frames.js";
 import { sleep } from "../helpers/wait.js";
+import { textOf } from "../../src/ws/data.js";
 import { closeOf, listen, messages, next, pair, shutdown, WebSocket } from "./helpers.js";
 
 describe("messages", () => {
@@ -34,7 +35,7 @@ describe("messages", () => {
     client.send(42 as unknown as string);
     const received = await got;
     assert.deepEqual(
-      received.map(([data, isBinary]) => [String(data), isBinary]),
+      received.map(([data, isBinary]) => [textOf(data), isBinary]),
       [
         ["as text", false],
         ["as binary", true],
@@ -84,9 +85,9 @@ describe("messages", () => {
       client.send("world");
       client.send(Buffer.from("next"), { compress: false });
       const [[first, firstBinary], [second]] = await got;
-      assert.equal(String(first), "Hello, fragmented world", `deflate ${JSON.stringify(perMessageDeflate)}`);
+      assert.equal(textOf(first), "Hello, fragmented world", `deflate ${JSON.stringify(perMessageDeflate)}`);
       assert.equal(firstBinary, false, "the first fragment's type is the message's");
-      assert.equal(String(second), "next");
+      assert.equal(textOf(second), "next");
       client.close();
       await shutdown(wss);
     }
@@ -210,7 +211,7 @@ describe("sending", () => {
     for (const server of wss.clients) server.send(bytes, () => undefined);
     for (const inbox of await Promise.all(inboxes)) {
       assert.deepEqual(
-        inbox.map(([data, isBinary]) => [String(data), isBinary]),
+        inbox.map(([data, isBinary]) => [textOf(data), isBinary]),
         [
           [text, false],
           ["version-1", true],
@@ -230,7 +231,7 @@ describe("sending", () => {
     client.send("after");
     const received = await got;
     assert.deepEqual(
-      received.map(([data, isBinary]) => [String(data), isBinary]),
+      received.map(([data, isBinary]) => [textOf(data), isBinary]),
       [
         ["before", false],
         ["blob body", true],
@@ -248,7 +249,7 @@ describe("sending", () => {
     const closed = closeOf(client);
     client.send("echo me");
     client.close(1000, "done");
-    assert.equal(String((await echoed)[0]![0]), "echo me", "the echo, compressed while the close arrived, is not lost");
+    assert.equal(textOf((await echoed)[0]![0]), "echo me", "the echo, compressed while the close arrived, is not lost");
     assert.deepEqual(await closed, { code: 1000, reason: "done" });
     await shutdown(wss);
   });

@@ -6,6 +6,7 @@ import { Readable, Writable } from "node:stream";
 import { describe, test } from "node:test";
 import { sleep, withTimeout } from "../helpers/wait.js";
 import { createWebSocketStream } from "../../src/ws/index.js";
+import { textOf } from "../../src/ws/data.js";
 import { closeOf, EVENT_MS, listen, messages, next, pair, shutdown, WebSocket } from "./helpers.js";
 
 describe("createWebSocketStream", () => {
@@ -15,7 +16,7 @@ describe("createWebSocketStream", () => {
 
   test("writes become messages and messages become chunks; writes wait for the connection to open", async () => {
     const { wss, url } = await listen();
-    wss.on("connection", (ws: WebSocket) => ws.on("message", (data, isBinary) => ws.send(String(data).toUpperCase(), { binary: isBinary })));
+    wss.on("connection", (ws: WebSocket) => ws.on("message", (data, isBinary) => ws.send(textOf(data).toUpperCase(), { binary: isBinary })));
     const ws = new WebSocket(url);
     const duplex = createWebSocketStream(ws);
     duplex.write("hello");
