@@ -74,3 +74,10 @@ export function encodeClosePayload(code: number | undefined, reason = ""): Buffe
   payload.write(reason, 2, "utf8");
   return payload;
 }
+
+/** A close reason of ours from a diagnostic `message`: cut to the bytes a close frame allows. */
+export function fitCloseReason(message: string): string {
+  let reason = message;
+  while (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) reason = reason.slice(0, -1);
+  return reason;
+}

@@ -3,42 +3,14 @@ import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import type { PreparedMessage } from "../transport/prepared-message.js";
 import type { SocketTransport } from "../transport/socket-transport.js";
 import { CloseEvent, WebSocketFrame } from "./frame.js";
+import { ReceivedMessage, type WebSocketMessageEvent } from "./message-event.js";
 import { ReceiveQueue } from "./receive-queue.js";
 import { SocketListener } from "./socket-listener.js";
 import type { PublishOptions, SocketTopics, SubscribeOptions, Subscription } from "./topics.js";
 import { bytesOf, requireUtf8, setDeliveredText, type SendOptions, type WebSocketData } from "./message-data.js";
 
 export type { SendOptions, WebSocketData } from "./message-data.js";
-
-/** What `onmessage` receives: text as a string, binary as a Buffer. */
-export interface WebSocketMessageEvent {
-  readonly type: "message";
-  /** Text as a string (decoded on first use), binary as a Buffer. */
-  readonly data: string | Buffer;
-  readonly isBinary: boolean;
-  /**
-   * The message's bytes as received (a text message's UTF-8). To forward a message without
-   * decoding it: `socket.send(event.rawData, { binary: event.isBinary })`.
-   */
-  readonly rawData: Buffer;
-}
-
-/** A received message; text is decoded only if a handler reads `data`. */
-class ReceivedMessage implements WebSocketMessageEvent {
-  readonly type = "message";
-  private text: string | undefined;
-
-  constructor(
-    readonly rawData: Buffer,
-    readonly isBinary: boolean,
-  ) {}
-
-  get data(): string | Buffer {
-    if (this.isBinary) return this.rawData;
-    // toString() without arguments is Buffer's UTF-8 fast path.
-    return (this.text ??= this.rawData.toString());
-  }
-}
+export type { WebSocketMessageEvent } from "./message-event.js";
 
 /**
  * A WebSocket connection, server or client side, with both faces of the seed's API:
@@ -233,6 +205,8 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
   publishConfirmed(topic: string, data: WebSocketData, options?: PublishOptions): Promise<string> {
     return this.requireTopics("publishConfirmed").publishConfirmed(topic, data, options, this);
   }
+
+  // --- pings, closing, backpressure --------------------------------------------------------
 
   /** Sends a ping (at most 125 bytes). The peer's pong arrives at `onpong`. */
   ping(data: WebSocketData = EMPTY): boolean {
