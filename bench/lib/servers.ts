@@ -83,7 +83,7 @@ export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
     floor: {
       name: "floor",
       unavailable: () => undefined,
-      supports: (scenario) => scenario.rawMeaningful && scenario.size <= 512,
+      supports: (scenario) => scenario.size <= 512,
       command: (_kind, p) => ({ file: node, args: [script("floor-echo.mjs"), ...port(p)] }),
       loadgenArgs: () => [],
     },

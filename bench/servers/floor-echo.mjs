@@ -5,6 +5,8 @@
 // with buffer.isUtf8 (§8.1), and writes that buffer once. It is not a usable server (it ignores
 // extensions and fragmentation and closes on anything else); it shows how close to raw TCP any
 // Node WebSocket library could come, so that hawser's ratio to raw can be read against it.
+// On /broadcast (scenario g) the frames of each read go, framed once, to every /broadcast
+// socket, the sender included: one write per receiver per read, the least a broadcast costs.
 // Usage: node bench/servers/floor-echo.mjs --port N [--host H]
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
@@ -17,7 +19,14 @@ const { values } = parseArgs({
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"; // RFC 6455 §1.3
 
+/** The sockets that asked for /broadcast. */
+const broadcastTo = new Set();
+
 function handshake(socket, head) {
+  if (head.startsWith("GET /broadcast ")) {
+    broadcastTo.add(socket);
+    socket.once("close", () => broadcastTo.delete(socket));
+  }
   const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(head)?.[1];
   if (!key) return socket.destroy();
   const accept = createHash("sha1")
@@ -79,7 +88,11 @@ function echoFrames(socket, input) {
     written += length;
     at += headerLength + length;
   }
-  if (written > 0 && !socket.write(out.subarray(0, written))) {
+  if (written === 0) return at;
+  const frames = out.subarray(0, written);
+  if (broadcastTo.has(socket)) {
+    for (const receiver of broadcastTo) receiver.write(frames);
+  } else if (!socket.write(frames)) {
     socket.pause();
     socket.once("drain", () => socket.resume());
   }

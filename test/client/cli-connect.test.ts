@@ -9,7 +9,7 @@ import type { Cgi } from "../../src/index.js";
 import { assertBuilt, CLI, ROOT, startProgram, type RunningProgram } from "../helpers/cli.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { withTimeout } from "../helpers/wait.js";
-import { makeSelfSignedCertificate, openssl } from "./tls-cert.js";
+import { makeSelfSignedCertificate, openssl } from "../helpers/tls-certificate.js";
 
 interface Run {
   code: number | null;

@@ -16,7 +16,7 @@ import { matchesNoProxy, parseProxyUrl, proxyFor, type ProxyEnvironment, type Pr
 import { ClientWebSocket, connect, serve, WebSocketHandshakeError, type ClientConfig, type HawserServer } from "../../src/index.js";
 import { WebSocket as WebWebSocket } from "../../src/web.js";
 import { waitUntil, withTimeout } from "../helpers/wait.js";
-import { makeSelfSignedCertificate, openssl, type SelfSignedCertificate } from "./tls-cert.js";
+import { makeSelfSignedCertificate, openssl, type SelfSignedCertificate } from "../helpers/tls-certificate.js";
 
 // ---------------------------------------------------------------------------------------------
 // Pure: NO_PROXY matching and choosing the proxy.

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { connect, WebSocketHandshakeError } from "../../src/index.js";
 import { echoHandler } from "../../src/cli/echo.js";
 import { startServer, type TestServer } from "../helpers/server.js";
-import { makeSelfSignedCertificate, openssl } from "./tls-cert.js";
+import { makeSelfSignedCertificate, openssl } from "../helpers/tls-certificate.js";
 
 describe("wss:// client", { skip: openssl.skip }, () => {
   let server: TestServer;

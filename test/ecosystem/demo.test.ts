@@ -1,16 +1,15 @@
 // `hawser demo` in headless Chromium: the echo console echoes what is typed, and a chat
 // message typed on one page shows up on another. Leaves a screenshot in test-results/.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { assertBuilt, CLI, ROOT, startProgram, type RunningProgram } from "../helpers/cli.js";
 import { httpRequest } from "../helpers/http.js";
-import { requirePeer } from "../helpers/peers.js";
+import { chromiumPeer, launchChromium } from "../helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const browser = requirePeer("chromium", () => existsSync(CHROMIUM), "install Debian's chromium: sudo apt-get install chromium");
+const browser = chromiumPeer();
 export const SCREENSHOT = join(ROOT, "test-results", "demo.png");
 
 describe("hawser demo", () => {
@@ -34,18 +33,7 @@ describe("hawser demo", () => {
     browser.assertAvailable();
     let instance: Browser | undefined;
     try {
-      instance = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--no-sandbox",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-        ],
-      });
+      instance = await launchChromium();
       const ann = await instance.newPage({ viewport: { width: 1000, height: 560 } });
       const ben = await instance.newPage({ viewport: { width: 1000, height: 560 } });
       await ann.goto(`${demo.httpUrl}/?name=ann`);

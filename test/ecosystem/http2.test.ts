@@ -3,10 +3,8 @@
 // origin, and the `hawser echo --cert --key --http2` command.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { existsSync } from "node:fs";
 import { connect as connectSession, type Http2SecureServer } from "node:http2";
 import { after, before, describe, test } from "node:test";
-import { chromium } from "playwright-core";
 import { connectHttp2 } from "../../src/client/http2.js";
 import { WebSocketHandshakeError } from "../../src/client/errors.js";
 import { WebSocketOpcode } from "../../src/protocol/opcodes.js";
@@ -14,13 +12,12 @@ import type { Cgi } from "../../src/server/cgi.js";
 import { HttpError } from "../../src/server/http-error.js";
 import { serve, type HawserServer } from "../../src/server/serve.js";
 import { assertBuilt, CLI, runProgram, startProgram } from "../helpers/cli.js";
-import { requirePeer } from "../helpers/peers.js";
+import { chromiumPeer, launchChromium } from "../helpers/chromium.js";
 import { withTimeout } from "../helpers/wait.js";
 import { WsPeer } from "../helpers/ws-peer.js";
-import { makeCertificate, openssl, type Certificate } from "./tls-fixture.js";
+import { makeCertificate, openssl, type Certificate } from "../helpers/tls-certificate.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const browser = requirePeer("chromium", () => existsSync(CHROMIUM), "install Debian's chromium: sudo apt-get install chromium");
+const browser = chromiumPeer();
 
 /** What the handler saw of each WebSocket request: the HTTP version it came over, and the method. */
 interface Seen {
@@ -182,21 +179,11 @@ describe("WebSockets over HTTP/2 (RFC 8441)", { skip: openssl.skip }, () => {
     browser.assertAvailable();
     seen.length = 0;
     pages.length = 0;
-    const instance = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--ignore-certificate-errors",
-        // On by default in current Chromium; named so older builds do it too.
-        "--enable-features=WebSocketOverHttp2",
-      ],
-    });
+    const instance = await launchChromium([
+      "--ignore-certificate-errors",
+      // On by default in current Chromium; named so older builds do it too.
+      "--enable-features=WebSocketOverHttp2",
+    ]);
     try {
       const page = await instance.newPage();
       await page.goto(url.replace("wss:", "https:"));

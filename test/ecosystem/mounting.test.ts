@@ -9,7 +9,7 @@ import { assertBuilt, startProgram } from "../helpers/cli.js";
 import { httpRequest } from "../helpers/http.js";
 import { withTimeout } from "../helpers/wait.js";
 import { WsPeer } from "../helpers/ws-peer.js";
-import { makeCertificate, openssl, type Certificate } from "./tls-fixture.js";
+import { makeCertificate, openssl, type Certificate } from "../helpers/tls-certificate.js";
 
 interface RunningExample {
   readonly port: number;

@@ -31,7 +31,7 @@ export function chromiumPeer(): Peer {
   );
 }
 
-/** Launches headless Chromium with CHROMIUM_ARGS. Close it when the file's tests are done. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
+/** Launches headless Chromium with CHROMIUM_ARGS and any extra flags. Close it when the file's tests are done. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }

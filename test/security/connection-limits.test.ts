@@ -13,7 +13,7 @@ import type { Cgi } from "../../src/server/cgi.js";
 import { HandlerHost } from "../../src/server/handler.js";
 import type { HandlerOptions } from "../../src/server/handler.js";
 import { serve } from "../../src/server/serve.js";
-import { makeCertificate, openssl, type Certificate } from "../ecosystem/tls-fixture.js";
+import { makeCertificate, openssl, type Certificate } from "../helpers/tls-certificate.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { sleep, waitUntil, withTimeout } from "../helpers/wait.js";
 import { closed, readAnswer, slowHandshake, tcpConnect, upgrade, type Answer } from "./requests.js";

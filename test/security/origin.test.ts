@@ -12,7 +12,7 @@ import type { Cgi } from "../../src/server/cgi.js";
 import { HandlerHost } from "../../src/server/handler.js";
 import { HttpError } from "../../src/server/http-error.js";
 import { serve } from "../../src/server/serve.js";
-import { makeCertificate, openssl, type Certificate } from "../ecosystem/tls-fixture.js";
+import { makeCertificate, openssl, type Certificate } from "../helpers/tls-certificate.js";
 import { httpRequest } from "../helpers/http.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { upgrade } from "./requests.js";

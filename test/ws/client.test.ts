@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createServer as createHttpsServer } from "node:https";
 import { expectedAccept } from "../helpers/raw-client.js";
-import { makeSelfSignedCertificate, openssl } from "../client/tls-cert.js";
+import { makeSelfSignedCertificate, openssl } from "../helpers/tls-certificate.js";
 import { closeOf, listen, next, open, shutdown, WebSocket, WebSocketServer } from "./helpers.js";
 
 /** An HTTP server whose upgrade requests a test answers by hand. */

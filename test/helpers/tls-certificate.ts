@@ -1,10 +1,10 @@
-// A self-signed certificate for 127.0.0.1 and localhost, made with Debian's openssl in a temp
-// directory at test time (nothing secret is kept in the repository).
+// Self-signed certificates made with Debian's openssl in a temp directory at test time (nothing
+// secret is kept in the repository): for 127.0.0.1 and localhost, or for localhost alone.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requirePeer, type Peer } from "../helpers/peers.js";
+import { requirePeer, type Peer } from "./peers.js";
 
 export const openssl: Peer = requirePeer(
   "openssl",
@@ -21,7 +21,11 @@ export interface Certificate {
   remove(): void;
 }
 
-export function makeCertificate(): Certificate {
+/**
+ * A certificate (and its key) for `subjectAltName`: by default localhost and 127.0.0.1. With
+ * "DNS:localhost" alone, a client connecting to 127.0.0.1 must say `servername: "localhost"`.
+ */
+export function makeCertificate(subjectAltName = "DNS:localhost,IP:127.0.0.1"): Certificate {
   openssl.assertAvailable();
   const dir = mkdtempSync(join(tmpdir(), "hawser-tls-"));
   const certFile = join(dir, "cert.pem");
@@ -46,7 +50,7 @@ export function makeCertificate(): Certificate {
       "-subj",
       "/CN=localhost",
       "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      `subjectAltName=${subjectAltName}`,
     ],
     { timeout: 20_000, encoding: "utf8" },
   );
@@ -58,4 +62,19 @@ export function makeCertificate(): Certificate {
     keyFile,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+export interface SelfSignedCertificate {
+  cert: string;
+  key: string;
+}
+
+/** A certificate for localhost alone (no IP address), as PEM text; nothing is left on disk. */
+export function makeSelfSignedCertificate(): SelfSignedCertificate {
+  const made = makeCertificate("DNS:localhost");
+  try {
+    return { cert: made.cert.toString("utf8"), key: made.key.toString("utf8") };
+  } finally {
+    made.remove();
+  }
 }
