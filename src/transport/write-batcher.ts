@@ -45,7 +45,8 @@ export class WriteBatcher {
   private regionSlab: Buffer | null = null;
   private regionStart = 0;
   private regionEnd = 0;
-  private flushScheduled = false;
+  /** A flush is due in this tick's flush of every batcher (see `flushDue`). */
+  flushScheduled = false;
   /** Between `hold()` and `release()`: writes wait for the release instead of the next tick. */
   private holding = false;
   /** Callbacks waiting for what is batched now to be written (see `afterWrite`); made on first use. */
@@ -160,7 +161,11 @@ export class WriteBatcher {
   private scheduleFlush(): void {
     if (!this.holding && !this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(flushBatcher, this);
+      due.push(this);
+      if (!flushDueScheduled) {
+        flushDueScheduled = true;
+        process.nextTick(flushDue);
+      }
     }
   }
 
@@ -203,7 +208,32 @@ function callAll(callbacks: WriteCallback[]): WriteCallback {
   };
 }
 
-/** One function for every batcher (no closure per connection). */
-function flushBatcher(batcher: WriteBatcher): void {
-  batcher.flush();
+/**
+ * Batchers with a flush due, flushed together by one process.nextTick: a publish to a thousand
+ * sockets schedules one tick, not a thousand. Bench (g), two A/B pairs of 3 rounds: 1.08 and
+ * 0.96 µs of server CPU per delivery before, 0.92 and 0.93 after.
+ */
+let due: WriteBatcher[] = [];
+let flushDueScheduled = false;
+
+function flushDue(): void {
+  flushDueScheduled = false;
+  const batchers = due;
+  due = [];
+  for (let i = 0; i < batchers.length; i++) {
+    const batcher = batchers[i]!;
+    // Flushed already (by release() or a bufferedAmount read), or due again in a later list.
+    if (!batcher.flushScheduled) continue;
+    try {
+      batcher.flush();
+    } catch (error) {
+      // One socket's failure must not keep the others' writes back: they go in the next tick.
+      for (let j = i + 1; j < batchers.length; j++) due.push(batchers[j]!);
+      if (due.length > 0 && !flushDueScheduled) {
+        flushDueScheduled = true;
+        process.nextTick(flushDue);
+      }
+      throw error;
+    }
+  }
 }
