@@ -3,9 +3,27 @@ import type { Duplex } from "node:stream";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { MaskSource } from "../protocol/mask.js";
 import { ReadyState } from "../protocol/opcodes.js";
+import type { RateLimit } from "../protocol/rate-budget.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import { listenerFor } from "./listener.js";
-import type { SocketSettings, WebSocket } from "./websocket.js";
+import type { WebSocket } from "./websocket.js";
+
+/** What a face socket is run with, from the server's or the client's options. */
+export interface SocketSettings {
+  allowSynchronousEvents: boolean;
+  autoPong: boolean;
+  /** The largest message accepted; 0 or less for no limit. */
+  maxPayload: number;
+  /** Accepted as `ws` takes them and shown on `_receiver`; hawser bounds a message by its bytes. */
+  maxBufferedChunks: number;
+  maxFragments: number;
+  skipUTF8Validation: boolean;
+  closeTimeout: number;
+  /** hawser: how fast the peer may send (a server's `messageRateLimit`); none when absent. */
+  rateLimit?: RateLimit;
+  /** Told each time the peer outruns `rateLimit`. */
+  onRateLimited?: (action: RateLimit["action"]) => void;
+}
 
 /**
  * Binds a face socket to its open connection: a hawser transport with `ws`'s settings,

@@ -4,7 +4,7 @@
 // the connection is handed to hawser's transport.
 import { Buffer } from "node:buffer";
 import { randomBytes, randomFillSync } from "node:crypto";
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { request as httpRequest, type ClientRequest, type ClientRequestArgs, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
@@ -17,7 +17,8 @@ import { EMPTY_BUFFER } from "./data.js";
 import { clientCodec, toHawserDeflateOptions } from "./deflate-options.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_CHUNKS, DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from "./defaults.js";
 import type { ClientOptions } from "./types.js";
-import type { SocketSettings, WebSocket } from "./websocket.js";
+import type { SocketSettings } from "./attach.js";
+import type { WebSocket } from "./websocket.js";
 
 /** Masking keys for every face client, from one pool of random bytes (RFC 6455 section 10.3). */
 const sharedMaskSource = randomMaskSource((pool) => randomFillSync(pool));
@@ -42,7 +43,24 @@ interface Plan {
 const aborted = new WeakSet<ClientRequest>();
 
 /** Starts a client's handshake; throws (synchronously) on a bad URL, protocol list or version. */
-export function startClient(socket: WebSocket, address: string | URL, protocols: string[], options: Options): void {
+export function startClient(
+  socket: WebSocket,
+  address: string | URL,
+  protocolsOrOptions: string | string[] | ClientOptions | ClientRequestArgs | undefined,
+  options: ClientOptions | ClientRequestArgs | undefined,
+): void {
+  // `new WebSocket(address, options)` and `new WebSocket(address, protocols, options)` alike.
+  let protocols: string[];
+  if (protocolsOrOptions === undefined) protocols = [];
+  else if (Array.isArray(protocolsOrOptions)) protocols = protocolsOrOptions;
+  else if (typeof protocolsOrOptions === "object" && protocolsOrOptions !== null) {
+    options = protocolsOrOptions;
+    protocols = [];
+  } else protocols = [protocolsOrOptions];
+  startConnecting(socket, address, protocols, (options ?? {}) as Options);
+}
+
+function startConnecting(socket: WebSocket, address: string | URL, protocols: string[], options: Options): void {
   const protocolVersion = options.protocolVersion ?? 13;
   if (!PROTOCOL_VERSIONS.includes(protocolVersion)) {
     throw new RangeError(`Unsupported protocol version: ${protocolVersion} (supported versions: ${PROTOCOL_VERSIONS.join(", ")})`);

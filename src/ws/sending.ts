@@ -1,11 +1,11 @@
 import { Buffer } from "node:buffer";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import type { WriteCallback } from "../transport/socket-transport.js";
-import { byteLengthOf, EMPTY_BUFFER, isBlob, toBuffer } from "./data.js";
+import { byteLengthOf, EMPTY_BUFFER, isBlob, payloadOf, toBuffer } from "./data.js";
 import { notOpenMessage } from "./errors.js";
 import { OrderedSends } from "./ordered-sends.js";
 import { sendFromServer } from "./shared-frames.js";
-import type { SendCallback } from "./types.js";
+import type { BufferLike, SendCallback, SendOptions } from "./types.js";
 import type { WebSocket } from "./websocket.js";
 
 /** A message of a fragmented send in progress: none, uncompressed, or compressed. */
@@ -45,6 +45,22 @@ export function transmit(socket: WebSocket, payload: Buffer | string, binary: bo
   }
   if (!sent) notOpen(socket, payload, cb);
   else if (cb) transport.afterWrite(codec === null ? (cb as WriteCallback) : compressionAware(cb));
+}
+
+/**
+ * `send()` past its fast path (the socket is open): numbers as text, the options as given, and
+ * a Blob, or anything sent while one is being read, in order behind it.
+ */
+export function sendWithOptions(socket: WebSocket, data: BufferLike, options: SendOptions | undefined, cb: SendCallback | undefined): void {
+  if (typeof data === "number") data = String(data);
+  const binary = options?.binary ?? typeof data !== "string";
+  const compress = options?.compress !== false;
+  const fin = options?.fin !== false;
+  if (socket._ordered !== null || isBlob(data)) {
+    (socket._ordered ??= new OrderedSends(socket)).send(data, binary, compress, fin, cb);
+    return;
+  }
+  transmit(socket, payloadOf(data), binary, compress, fin, cb);
 }
 
 /** Sends a ping or pong that is not a Blob (the socket is open). */

@@ -12,7 +12,9 @@ import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_CHUNKS, DEFAULT_MAX_FRAG
 import { negotiateAsServer, toHawserDeflateOptions } from "./deflate-options.js";
 import { ServerDefences } from "./server-defences.js";
 import type { AddressInfo, ServerOptions, VerifyClientCallbackAsync, VerifyClientCallbackSync } from "./types.js";
-import { WebSocket, type SocketSettings, type WebSocketClass } from "./websocket.js";
+import type { SocketSettings } from "./attach.js";
+import type { WebSocketClass } from "./socket-types.js";
+import { WebSocket } from "./websocket.js";
 
 const RUNNING = 0;
 const CLOSING = 1;

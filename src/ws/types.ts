@@ -8,7 +8,8 @@ import type { ZlibOptions } from "node:zlib";
 import type { RateLimit } from "../protocol/rate-budget.js";
 import type { TrustProxy } from "../security/forwarded.js";
 import type { AllowedOrigins } from "../security/origin-policy.js";
-import type { WebSocket, WebSocketClass } from "./websocket.js";
+import type { WebSocketClass } from "./socket-types.js";
+import type { WebSocket } from "./websocket.js";
 
 /** A received message: a Buffer, or an ArrayBuffer or the frames' Buffers, as `binaryType` asks. */
 export type RawData = Buffer | ArrayBuffer | Buffer[];

@@ -5,39 +5,23 @@ import type { Duplex } from "node:stream";
 import { isValidCloseCode } from "../protocol/close.js";
 import type { MessageCodec } from "../protocol/codec.js";
 import type { MaskSource } from "../protocol/mask.js";
-import type { RateLimit } from "../protocol/rate-budget.js";
 import { ReadyState, WebSocketOpcode } from "../protocol/opcodes.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import { abortHandshake, startClient } from "./client.js";
-import { binaryAs, BINARY_TYPES, EMPTY_BUFFER, isBlob, payloadOf } from "./data.js";
-import { addEventListener, getAttribute, removeEventListener, setAttribute, type EventHandler } from "./event-target.js";
-import { attachTransport } from "./attach.js";
+import { binaryAs, BINARY_TYPES, EMPTY_BUFFER } from "./data.js";
+import { addEventListener, removeEventListener, type EventHandler } from "./event-target.js";
+import { attachTransport, type SocketSettings } from "./attach.js";
 import type { FaceListener } from "./listener.js";
 import { OrderedSends } from "./ordered-sends.js";
-import { Fragmenting, notOpen, sendControl, transmit } from "./sending.js";
+import { decorateSocketClass } from "./prototype.js";
+import { Fragmenting, notOpen, sendControl, sendWithOptions } from "./sending.js";
 import { sendFromServer } from "./shared-frames.js";
 import type { WebSocketServer } from "./server.js";
+import type { WebSocketClass, WebSocketEvents } from "./socket-types.js";
 import type { createWebSocketStream } from "./stream.js";
 import type * as Types from "./types.js";
 
 type State = 0 | 1 | 2 | 3;
-
-/** What a face socket is run with, from the server's or the client's options. */
-export interface SocketSettings {
-  allowSynchronousEvents: boolean;
-  autoPong: boolean;
-  /** The largest message accepted; 0 or less for no limit. */
-  maxPayload: number;
-  /** Accepted as `ws` takes them and shown on `_receiver`; hawser bounds a message by its bytes. */
-  maxBufferedChunks: number;
-  maxFragments: number;
-  skipUTF8Validation: boolean;
-  closeTimeout: number;
-  /** hawser: how fast the peer may send (a server's `messageRateLimit`); none when absent. */
-  rateLimit?: RateLimit;
-  /** Told each time the peer outruns `rateLimit`. */
-  onRateLimited?: (action: RateLimit["action"]) => void;
-}
 
 const CLOSE_REASON_MAX_BYTES = 123;
 
@@ -126,15 +110,7 @@ export class WebSocket extends EventEmitter {
   ) {
     super();
     this._isServer = address === null;
-    if (address === null) return;
-    let list: string[];
-    if (protocols === undefined) list = [];
-    else if (Array.isArray(protocols)) list = protocols;
-    else if (typeof protocols === "object" && protocols !== null) {
-      options = protocols as Types.ClientOptions;
-      list = [];
-    } else list = [protocols as string];
-    startClient(this, address, list, (options ?? {}) as Parameters<typeof startClient>[3]);
+    if (address !== null) startClient(this, address, protocols, options);
   }
 
   /** How binary messages are handed out: "nodebuffer" (default), "arraybuffer", "fragments" or "blob". */
@@ -235,15 +211,7 @@ export class WebSocket extends EventEmitter {
         if (this._isServer ? sendFromServer(transport, WebSocketOpcode.text, data) : transport.send(WebSocketOpcode.text, data)) return;
       }
     }
-    if (typeof data === "number") data = String(data);
-    const binary = options?.binary ?? typeof data !== "string";
-    const compress = options?.compress !== false;
-    const fin = options?.fin !== false;
-    if (this._ordered !== null || isBlob(data)) {
-      (this._ordered ??= new OrderedSends(this)).send(data, binary, compress, fin, cb);
-      return;
-    }
-    transmit(this, payloadOf(data), binary, compress, fin, cb);
+    sendWithOptions(this, data, options, cb);
   }
 
   /**
@@ -332,7 +300,7 @@ export class WebSocket extends EventEmitter {
     removeEventListener(this, type, listener as EventHandler<never>);
   }
 
-  // `on<type>` attributes, defined on the prototype below the class.
+  // `on<type>` attributes, defined on the prototype by decorateSocketClass (prototype.ts).
   declare onopen: ((event: Types.Event) => void) | null;
   declare onmessage: ((event: Types.MessageEvent) => void) | null;
   declare onclose: ((event: Types.CloseEvent) => void) | null;
@@ -380,41 +348,7 @@ export class WebSocket extends EventEmitter {
   }
 }
 
-for (const [name, value] of Object.entries(ReadyState)) {
-  Object.defineProperty(WebSocket, name, { value, enumerable: true });
-  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
-}
-// Accessors show up in `for...in` and object spreads of a socket, as `ws`'s do.
-for (const name of ["binaryType", "bufferedAmount", "extensions", "isPaused", "protocol", "readyState", "url"]) {
-  const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name)!;
-  Object.defineProperty(WebSocket.prototype, name, { ...descriptor, enumerable: true });
-}
-// The event handler attributes: one handler each, called with an event object (see event-target.ts).
-for (const type of ["open", "message", "close", "error"] as const) {
-  Object.defineProperty(WebSocket.prototype, `on${type}`, {
-    configurable: true,
-    enumerable: true,
-    get(this: WebSocket) {
-      return getAttribute(this, type);
-    },
-    set(this: WebSocket, handler: unknown) {
-      setAttribute(this, type, handler);
-    },
-  });
-}
-
-/** The events a socket emits and their arguments. */
-export interface WebSocketEvents {
-  open: [];
-  message: [data: Types.RawData, isBinary: boolean];
-  ping: [data: Buffer];
-  pong: [data: Buffer];
-  error: [error: Error];
-  close: [code: number, reason: Buffer];
-  upgrade: [response: IncomingMessage];
-  redirect: [url: string, request: ClientRequest];
-  "unexpected-response": [request: ClientRequest, response: IncomingMessage];
-}
+decorateSocketClass(WebSocket);
 
 type Listener<K extends keyof WebSocketEvents> = (this: WebSocket, ...args: WebSocketEvents[K]) => void;
 type AnyListener = (this: WebSocket, ...args: never[]) => void;
@@ -434,17 +368,6 @@ export interface WebSocket {
 }
 
 type WebSocketInstance = WebSocket;
-/**
- * The socket class as a server's `WebSocket` option takes it (this class or a subclass): its
- * constructors and constants, without the members `Server`, `WebSocketServer`, `WebSocket`
- * and `createWebSocketStream`. @types/ws leaves those out of its class type too, so a class
- * typed by either fits the other's servers.
- */
-export type WebSocketClass = Omit<typeof WebSocket, "WebSocket" | "WebSocketServer" | "Server" | "createWebSocketStream"> & {
-  new (address: null): WebSocket;
-  new (address: string | URL, options?: Types.ClientOptions | ClientRequestArgs): WebSocket;
-  new (address: string | URL, protocols?: string | string[], options?: Types.ClientOptions | ClientRequestArgs): WebSocket;
-};
 
 type ServerClass<T extends WebSocketClass, U extends typeof IncomingMessage> = WebSocketServer<T, U>;
 
