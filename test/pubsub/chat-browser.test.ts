@@ -11,7 +11,7 @@ import { chromiumPeer, launchChromium } from "../helpers/chromium.js";
 import type { RunningProgram } from "../helpers/cli.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { withTimeout } from "../helpers/wait.js";
-import { startChat } from "./chat-client.js";
+import { startTwoChats } from "./chat-client.js";
 import { countDeliveries } from "./fault-counts.js";
 import { PrivateRedis, redisServerBinary } from "./redis-helpers.js";
 
@@ -56,7 +56,7 @@ test(
       await Promise.all(chats.map((chat) => chat.stop().catch(() => undefined)));
       await redis.remove();
     });
-    chats.push(...(await Promise.all([startChat(["--redis", redis.url]), startChat(["--redis", redis.url])])));
+    chats.push(...(await startTwoChats(redis.url)));
     const [one, two] = chats as [RunningProgram, RunningProgram];
     // Ann's page reaches process one through a load balancer; Ben's page is on process two.
     balancer = await TcpProxy.start(one.port);

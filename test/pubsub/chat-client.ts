@@ -14,6 +14,11 @@ export function startChat(extra: string[] = []): Promise<RunningProgram> {
   return startProgram("src/cli.ts", ["chat", "--port", "0", "--host", "127.0.0.1", ...extra], ["--import", "tsx"]);
 }
 
+/** Two `hawser chat` processes sharing the Redis at `redisUrl`, started side by side. */
+export function startTwoChats(redisUrl: string): Promise<[RunningProgram, RunningProgram]> {
+  return Promise.all([startChat(["--redis", redisUrl]), startChat(["--redis", redisUrl])]);
+}
+
 export interface Received {
   from: string;
   text: string;

@@ -9,7 +9,7 @@ import { after, describe, test } from "node:test";
 import type { RunningProgram } from "../helpers/cli.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { sleep, waitUntil, withTimeout } from "../helpers/wait.js";
-import { ChatClient, deliveryCounts, startChat } from "./chat-client.js";
+import { ChatClient, deliveryCounts, startTwoChats } from "./chat-client.js";
 import { PrivateRedis, redisServerBinary } from "./redis-helpers.js";
 
 const binary = redisServerBinary();
@@ -89,7 +89,7 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
       await Promise.all(chats.map((chat) => chat.stop().catch(() => undefined)));
       await redis.remove();
     });
-    chats.push(...(await Promise.all([startChat(["--redis", redis.url]), startChat(["--redis", redis.url])])));
+    chats.push(...(await startTwoChats(redis.url)));
     const [one, two] = chats as [RunningProgram, RunningProgram];
     clients.push(await ChatClient.join("alice", "restart", () => one.url), await ChatClient.join("bob", "restart", () => two.url));
     let phase = "before";
@@ -125,7 +125,7 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
       await Promise.all(chats.map((chat) => chat.stop().catch(() => undefined)));
       await redis.remove();
     });
-    chats.push(...(await Promise.all([startChat(["--redis", redis.url]), startChat(["--redis", redis.url])])));
+    chats.push(...(await startTwoChats(redis.url)));
     const [one, two] = chats as [RunningProgram, RunningProgram];
     proxy = await TcpProxy.start(one.port);
     let roamerTarget = `ws://127.0.0.1:${proxy.port}`;
@@ -161,7 +161,7 @@ describe("`hawser chat --redis` under faults", { skip: binary.skip }, () => {
       await Promise.all(chats.map((chat) => chat.stop().catch(() => undefined)));
       await redis.remove();
     });
-    chats.push(...(await Promise.all([startChat(["--redis", redis.url]), startChat(["--redis", redis.url])])));
+    chats.push(...(await startTwoChats(redis.url)));
     const [one, two] = chats as [RunningProgram, RunningProgram];
     // A load balancer in front of process one: once one is dead, it sends new connections to two.
     balancer = await TcpProxy.start(one.port);

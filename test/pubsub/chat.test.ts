@@ -9,7 +9,7 @@ import type { RunningProgram } from "../helpers/cli.js";
 import { httpRequest } from "../helpers/http.js";
 import { sleep } from "../helpers/wait.js";
 import { WsPeer } from "../helpers/ws-peer.js";
-import { startChat } from "./chat-client.js";
+import { startChat, startTwoChats } from "./chat-client.js";
 import { PrivateRedis, redisServerBinary } from "./redis-helpers.js";
 
 interface Message {
@@ -55,7 +55,7 @@ describe("two `hawser chat --redis` processes", { skip: binary.skip }, () => {
   before(async () => {
     binary.assertAvailable();
     redis = await PrivateRedis.start();
-    [one, two] = await Promise.all([startChat(["--redis", redis.url]), startChat(["--redis", redis.url])]);
+    [one, two] = await startTwoChats(redis.url);
   });
   after(async () => {
     for (const peer of peers) peer.ws.terminate();
