@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { ClientWebSocket, connect, WebSocketOpcode } from "../../src/index.js";
-import { INTEROP_SIZES, MiB, randomPayload, randomText, sizeLabel } from "../helpers/payloads.js";
+import { INTEROP_SERVER_CLOSES, INTEROP_SIZES, MiB, randomPayload, randomText, sizeLabel } from "../helpers/payloads.js";
 import { pythonWebsockets, SYSTEM_PYTHON } from "../helpers/peers.js";
 import { waitUntil, withTimeout } from "../helpers/wait.js";
 
@@ -109,12 +109,7 @@ describe("hawser client ↔ python3-websockets server", { skip: python.skip }, (
     assert.deepEqual(closes.get("/echo?close-test"), { code: 4321, reason: "client says bye ✓" });
   });
 
-  for (const [code, reason] of [
-    [1000, ""],
-    [1001, "going away"],
-    [1011, "oops"],
-    [4000, "app reason ✓"],
-  ] as const) {
+  for (const [code, reason] of INTEROP_SERVER_CLOSES) {
     test(`a server close ${code} ${JSON.stringify(reason)} is reported with the same code and reason`, async () => {
       const client = await connect(`${base}/close?code=${code}&reason=${encodeURIComponent(reason)}`, CONFIG);
       const event = await withTimeout(client.closed, 5000, "the close");

@@ -6,7 +6,7 @@ import type { IncomingMessage } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { WebSocketServer, type WebSocket as WsSocket } from "ws";
 import { ClientWebSocket, connect, WebSocketOpcode } from "../../src/index.js";
-import { INTEROP_SIZES, MiB, randomPayload, randomText, sizeLabel } from "../helpers/payloads.js";
+import { INTEROP_SERVER_CLOSES, INTEROP_SIZES, MiB, randomPayload, randomText, sizeLabel } from "../helpers/payloads.js";
 import { waitUntil, withTimeout } from "../helpers/wait.js";
 
 const CONFIG = { maximumMessageSize: 32 * MiB, pingFrequency: 0 };
@@ -115,12 +115,7 @@ describe("hawser client ↔ ws server", () => {
     assert.deepEqual(serverCloses.get("/echo?close-test"), { code: 4321, reason: "client says bye ✓" });
   });
 
-  for (const [code, reason] of [
-    [1000, ""],
-    [1001, "going away"],
-    [1011, "oops"],
-    [4000, "app reason ✓"],
-  ] as const) {
+  for (const [code, reason] of INTEROP_SERVER_CLOSES) {
     test(`a server close ${code} ${JSON.stringify(reason)} is reported with the same code and reason`, async () => {
       const client = await open(`/close?code=${code}&reason=${encodeURIComponent(reason)}`);
       const event = await withTimeout(client.closed, 5000, "the close");

@@ -9,6 +9,14 @@ export const MiB = 1024 * 1024;
 /** The sizes every interop test sends: empty, the 7-bit length edge (125/126), 16- and 64-bit lengths. */
 export const INTEROP_SIZES = [0, 125, 126, 65_535, 64 * KiB, 16 * MiB] as const;
 
+/** Close codes and reasons a peer's server sends in the interop tests: plain, going away, an error, an application's own. */
+export const INTEROP_SERVER_CLOSES = [
+  [1000, ""],
+  [1001, "going away"],
+  [1011, "oops"],
+  [4000, "app reason ✓"],
+] as const;
+
 export function randomPayload(size: number): Buffer {
   return randomBytes(size);
 }
