@@ -149,7 +149,7 @@ export class WriteBatcher {
       // Only callbacks: an empty write completes after everything the socket already holds.
       socket.write(NOTHING, done);
     } else if (total <= COALESCE_BYTES) {
-      socket.write(Buffer.concat(chunks, total), done);
+      socket.write(joined(chunks, total), done);
     } else {
       socket.cork();
       for (let i = 0; i < count - 1; i++) socket.write(chunks[i]!);
@@ -209,6 +209,36 @@ function callAll(callbacks: WriteCallback[]): WriteCallback {
 }
 
 /**
+ * The last batch joined during a `flushDue` pass, by its pieces. A publish hands every
+ * subscriber the same frame buffers, so in a tick's flush one subscriber after another has
+ * the same pieces: they share one joined copy (written, never modified) instead of each
+ * allocating and copying its own. Kept only for one pass, so it holds nothing afterwards.
+ * Bench (g), 5 alternating A/B runs: 0.97 µs of server CPU per delivery before, 0.72 after
+ * (a thousand copies of a tick's frames no longer pass through the CPU cache).
+ */
+let joinedPieces: Buffer[] | null = null;
+let joinedBuffer: Buffer = NOTHING;
+let joining = false;
+
+function joined(chunks: Buffer[], total: number): Buffer {
+  if (!joining) return Buffer.concat(chunks, total);
+  const last = joinedPieces;
+  if (last !== null && last.length === chunks.length && joinedBuffer.length === total) {
+    let same = true;
+    for (let i = 0; i < chunks.length; i++) {
+      if (last[i] !== chunks[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return joinedBuffer;
+  }
+  joinedPieces = chunks;
+  joinedBuffer = Buffer.concat(chunks, total);
+  return joinedBuffer;
+}
+
+/**
  * Batchers with a flush due, flushed together by one process.nextTick: a publish to a thousand
  * sockets schedules one tick, not a thousand. Bench (g), two A/B pairs of 3 rounds: 1.08 and
  * 0.96 µs of server CPU per delivery before, 0.92 and 0.93 after.
@@ -220,6 +250,17 @@ function flushDue(): void {
   flushDueScheduled = false;
   const batchers = due;
   due = [];
+  joining = true;
+  try {
+    flushEach(batchers);
+  } finally {
+    joining = false;
+    joinedPieces = null;
+    joinedBuffer = NOTHING;
+  }
+}
+
+function flushEach(batchers: WriteBatcher[]): void {
   for (let i = 0; i < batchers.length; i++) {
     const batcher = batchers[i]!;
     // Flushed already (by release() or a bufferedAmount read), or due again in a later list.

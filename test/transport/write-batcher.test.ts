@@ -229,3 +229,26 @@ test("a large unmasked payload goes out by reference; masked and large text fram
   assert.deepEqual(frames[3]!.mask && [...frames[3]!.mask], [...TEST_MASK]);
   assert.equal(frames[3]!.payload.toString(), "masked");
 });
+
+test("subscribers given the same frames in a tick share one joined buffer; any other pieces get their own", async () => {
+  const frames = [Buffer.from("<one>"), Buffer.from("<two>")];
+  const sockets = Array.from({ length: 4 }, () => recordingSocket());
+  const batchers = sockets.map((s) => new WriteBatcher(s.socket as never));
+  for (const frame of frames) for (const batcher of batchers.slice(0, 3)) batcher.write([frame]);
+  // The same length and bytes in other buffers: must not be taken for the shared pieces.
+  for (const frame of frames) batchers[3]!.write([Buffer.from(frame)]);
+  await tick();
+  const written = sockets.map((s) => {
+    assert.equal(s.calls.length, 1);
+    assert.equal(s.bytes(), "<one><two>");
+    return s.calls[0]!.chunks[0]!;
+  });
+  assert.equal(written[1], written[0], "the second subscriber writes the first one's joined buffer");
+  assert.equal(written[2], written[0]);
+  assert.notEqual(written[3], written[0], "other pieces are joined on their own");
+  // The next tick's batch, with a frame more, is joined afresh.
+  for (const batcher of batchers.slice(0, 2)) batcher.write([frames[0]!, frames[1]!, Buffer.from("<three>")]);
+  await tick();
+  assert.equal(sockets[0]!.bytes(), "<one><two><one><two><three>");
+  assert.notEqual(sockets[0]!.calls[1]!.chunks[0], written[0]);
+});
