@@ -156,8 +156,7 @@ export class Resumer {
         return "dropped";
       }
     }
-    const buffered = socket.bufferedAmount;
-    if ((buffered > 0 && buffered + out.payload.length > this.maxPublishBufferBytes) || !socket.sendPrepared(out)) {
+    if (!socket.sendPrepared(out, this.maxPublishBufferBytes)) {
       if (socket.readyState === ReadyState.OPEN) this.dropSlow(socket);
       return "dropped";
     }

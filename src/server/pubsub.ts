@@ -304,13 +304,8 @@ export class PubSub implements SocketTopics {
         }
       }
       if (socket === except) continue;
-      const buffered = socket.bufferedAmount;
-      if (buffered > 0 && buffered + out.payload.length > limit) {
-        this.dropSlow(socket);
-        continue;
-      }
-      if (socket.sendPrepared(out)) sent++;
-      // Refused while open: past the socket's own send buffer limit (maxSendBufferBytes).
+      if (socket.sendPrepared(out, limit)) sent++;
+      // Refused while open: past maxPublishBufferBytes or the socket's own maxSendBufferBytes.
       else if (socket.readyState === ReadyState.OPEN) this.dropSlow(socket);
     }
     if (entry.listeners.size > 0) {

@@ -56,7 +56,10 @@ export class WriteBatcher {
 
   /** Queues encoded frames (already framed buffers, e.g. shared by a publish). */
   write(chunks: Buffer[]): void {
-    if (this.socket.destroyed || this.socket.writableEnded) return;
+    // Checked once per batch: flush() checks again, so a socket destroyed since only costs
+    // the batch (this runs once per subscriber per publish, where each read of the socket's
+    // state is another cache line).
+    if (!this.flushScheduled && (this.socket.destroyed || this.socket.writableEnded)) return;
     this.sealRegion();
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!;

@@ -160,9 +160,12 @@ export class WebSocket implements AsyncIterable<WebSocketFrame> {
     return transport.send(WebSocketOpcode.binary, bytes);
   }
 
-  /** Sends a message encoded once for many sockets (pub/sub); false when closing or closed. @internal */
-  sendPrepared(message: PreparedMessage): boolean {
-    return this.transport ? this.transport.sendPrepared(message) : false;
+  /**
+   * Sends a message encoded once for many sockets (pub/sub); false when closing or closed, or
+   * past the buffer limits (`publishLimit`: see `TransportSender.sendPrepared`). @internal
+   */
+  sendPrepared(message: PreparedMessage, publishLimit?: number): boolean {
+    return this.transport ? this.transport.sendPrepared(message, publishLimit) : false;
   }
 
   // --- topics (server sockets) -------------------------------------------------------------

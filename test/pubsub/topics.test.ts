@@ -152,7 +152,11 @@ describe("delivery frames a publish once", () => {
     bufferedAmount = 0;
     received: PreparedMessage[] = [];
     closedWith: [number, string] | null = null;
-    sendPrepared(message: PreparedMessage): boolean {
+    publishLimits: (number | undefined)[] = [];
+    /** As a WebSocket's: refused when bytes wait and this message would take them past `publishLimit`. */
+    sendPrepared(message: PreparedMessage, publishLimit?: number): boolean {
+      this.publishLimits.push(publishLimit);
+      if (publishLimit !== undefined && this.bufferedAmount > 0 && this.bufferedAmount + message.payload.length > publishLimit) return false;
       this.received.push(message);
       return true;
     }
@@ -198,6 +202,7 @@ describe("delivery frames a publish once", () => {
     slow.bufferedAmount = 950;
     assert.equal(hub.publish("t", Buffer.alloc(100)), 1); // would reach 1050: dropped
     assert.deepEqual(slow.closedWith, [1008, "too slow: publish buffer limit reached"]);
+    assert.deepEqual(slow.publishLimits, [1000, 1000, 1000], "the hub hands every socket its publish limit");
     assert.equal(slow.received.length, 2);
     assert.equal(fast.received.length, 3);
     assert.equal(hub.subscriberCount("t"), 1);
