@@ -20,7 +20,6 @@ const GROUP_GAP = 26;
 const TOP = 56;
 const PLOT_HEIGHT = 240;
 const LEFT = 48;
-const LABEL_HEIGHT = 70;
 /** Bars are cut at this multiple of the baseline, with the value written on the bar. */
 const CEILING = 2.5;
 
@@ -53,7 +52,10 @@ export function svgChart(meta: Meta, rows: readonly Row[]): string {
   const groups = rows.map((row) => groupOf(row, meta.servers)).filter((g): g is Group => g !== null && g.bars.length > 0);
   const groupWidth = (g: Group): number => g.bars.length * (BAR + GAP) - GAP;
   const width = LEFT + groups.reduce((sum, g) => sum + groupWidth(g) + GROUP_GAP, 0) + 20;
-  const height = TOP + PLOT_HEIGHT + LABEL_HEIGHT + 30;
+  const labelOf = (g: Group): string => g.label + (g.base === "bun" ? " (to Bun)" : "");
+  // Room for the longest group label, drawn at -35° (about 6 px per character at 11 px).
+  const labelHeight = Math.ceil(Math.max(0, ...groups.map((g) => labelOf(g).length)) * 6 * Math.sin((35 * Math.PI) / 180)) + 20;
+  const height = TOP + PLOT_HEIGHT + labelHeight + 30;
   const y = (relative: number): number => TOP + PLOT_HEIGHT - (Math.min(relative, CEILING) / CEILING) * PLOT_HEIGHT;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
@@ -86,9 +88,7 @@ export function svgChart(meta: Meta, rows: readonly Row[]): string {
     }
     const centre = x - GAP - groupWidth(group) / 2;
     const labelY = TOP + PLOT_HEIGHT + 14;
-    out.push(
-      `<text x="${centre}" y="${labelY}" text-anchor="end" transform="rotate(-35 ${centre} ${labelY})">${escape(group.label + (group.base === "bun" ? " (to Bun)" : ""))}</text>`,
-    );
+    out.push(`<text x="${centre}" y="${labelY}" text-anchor="end" transform="rotate(-35 ${centre} ${labelY})">${escape(labelOf(group))}</text>`);
     x += GROUP_GAP - GAP;
   }
   // Legend.
