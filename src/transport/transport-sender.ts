@@ -60,7 +60,7 @@ export abstract class TransportSender implements SendQueueSink {
 
   /** Bytes framed but not yet taken by the operating system: in the socket or the batcher. */
   private get writeBacklog(): number {
-    return this.socket.writableLength + this.batcher.bytes;
+    return this.batcher.backlog;
   }
 
   /** The send buffer's high-water mark, from the socket. */

@@ -51,8 +51,28 @@ export class WriteBatcher {
   private holding = false;
   /** Callbacks waiting for what is batched now to be written (see `afterWrite`); made on first use. */
   private callbacks: WriteCallback[] | null = null;
+  /** The socket's `writableLength` as read during this batch; -1 when not read yet (see `backlog`). */
+  private socketLength = -1;
 
   constructor(private readonly socket: Duplex) {}
+
+  /**
+   * Bytes written but not yet taken by the operating system: the socket's buffer and this
+   * batch. While a batch is open, the socket's part is read once: until the batch's own flush
+   * writes, nothing changes it (write completions arrive in later turns of the event loop, and
+   * only this batcher writes to the socket once it carries WebSocket frames). A publish to ten
+   * thousand subscribers checks every one's backlog, and each read of a socket's stream state
+   * is another cache line fetched from memory. Bench:pubsub, 10,000 subscribers, 3 A/B pairs:
+   * 0.43 µs of server CPU per delivery reading it each time, 0.37 reading it once per batch.
+   */
+  get backlog(): number {
+    let length = this.socketLength;
+    if (length < 0) {
+      length = this.socket.writableLength;
+      if (this.flushScheduled || this.holding) this.socketLength = length;
+    }
+    return length + this.bytes;
+  }
 
   /** Queues encoded frames (already framed buffers, e.g. shared by a publish). */
   write(chunks: Buffer[]): void {
@@ -117,6 +137,7 @@ export class WriteBatcher {
   /** Hands everything written so far to the socket now. */
   flush(): void {
     this.flushScheduled = false;
+    this.socketLength = -1;
     const callbacks = this.callbacks;
     if (this.bytes === 0 && callbacks === null) return;
     const total = this.bytes;

@@ -252,3 +252,41 @@ test("subscribers given the same frames in a tick share one joined buffer; any o
   assert.equal(sockets[0]!.bytes(), "<one><two><one><two><three>");
   assert.notEqual(sockets[0]!.calls[1]!.chunks[0], written[0]);
 });
+
+test("backlog counts the socket's buffer and the batch, read afresh after every flush", async () => {
+  // A socket that holds every write until told to complete it.
+  const pending: (() => void)[] = [];
+  const socket = new Writable({
+    highWaterMark: 1 << 20,
+    write(_chunk: Buffer, _encoding, callback) {
+      pending.push(() => callback());
+    },
+  });
+  const batcher = new WriteBatcher(socket as never);
+  assert.equal(batcher.backlog, 0);
+  batcher.write([Buffer.alloc(100)]);
+  assert.equal(batcher.backlog, 100, "the batch");
+  batcher.write([Buffer.alloc(50)]);
+  assert.equal(batcher.backlog, 150);
+  await tick();
+  assert.equal(socket.writableLength, 150);
+  assert.equal(batcher.backlog, 150, "the socket's buffer once flushed");
+  batcher.write([Buffer.alloc(10)]);
+  assert.equal(batcher.backlog, 160, "the socket's buffer and a new batch");
+  pending.shift()!(); // the socket takes the first write
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(socket.writableLength, 10);
+  assert.equal(batcher.backlog, 10, "after the flush the socket's length is read again");
+  pending.shift()!();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(batcher.backlog, 0);
+  // During a read (hold), the same: the batch plus the socket's length as it is.
+  assert.equal(batcher.hold(), true);
+  batcher.write([Buffer.alloc(7)]);
+  assert.equal(batcher.backlog, 7);
+  batcher.release();
+  assert.equal(batcher.backlog, 7, "the released batch, now in the socket");
+  pending.shift()!();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(batcher.backlog, 0);
+});
