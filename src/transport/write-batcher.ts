@@ -247,7 +247,7 @@ let joining = false;
 function joined(chunks: Buffer[], total: number): Buffer {
   if (!joining) return Buffer.concat(chunks, total);
   const last = joinedPieces;
-  if (last !== null && last.length === chunks.length && joinedBuffer.length === total) {
+  if (last !== null && last.length === chunks.length) {
     let same = true;
     for (let i = 0; i < chunks.length; i++) {
       if (last[i] !== chunks[i]) {
