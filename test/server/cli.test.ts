@@ -2,7 +2,7 @@
 // the seed's example does.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { assertBuilt, CLI, ROOT, runProgram, startProgram, type RunningProgram } from "../helpers/cli.js";
 import { httpRequest } from "../helpers/http.js";
@@ -15,6 +15,8 @@ test("package.json's bin points `hawser` at the built CLI", () => {
   const pkg = JSON.parse(readFileSync(new URL("package.json", `file://${ROOT}`), "utf8")) as { bin: Record<string, string> };
   assert.equal(new URL(pkg.bin.hawser!, `file://${ROOT}`).pathname, new URL(`file://${CLI}`).pathname);
   assertBuilt();
+  // npm sets the bit only when it links the bin; a rebuild must keep the command runnable.
+  assert.notEqual(statSync(CLI).mode & 0o111, 0, "dist/cli.js is not executable: the build must mark it so");
 });
 
 describe("hawser echo", () => {
