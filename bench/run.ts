@@ -15,8 +15,11 @@ import { canPin, freePort, gist, killRunning, rssKb, startPinned, stop, waitForP
 import { svgChart } from "./lib/chart.js";
 import { buildRows, markdown, oneLine, type Meta, type RunRecord } from "./lib/report.js";
 import { SCENARIOS, type Measurement, type Scenario } from "./lib/scenarios.js";
-import { serverSpecs, type ServerSpec } from "./lib/servers.js";
+import { serverSpecs, type ServerName, type ServerSpec } from "./lib/servers.js";
 import { formatNumber } from "./lib/stats.js";
+
+/** Servers that speak no permessage-deflate. */
+const NO_DEFLATE: readonly ServerName[] = ["raw", "floor", "floor-handler"];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SERVER_CPU = 0;
@@ -174,10 +177,10 @@ async function main(): Promise<number> {
   if (!canPin) console.warn("warning: taskset or a second CPU is missing; running unpinned");
 
   const specs = serverSpecs(root);
-  // A raw TCP echo has nothing to compress, and the floor server negotiates no extension: they
+  // A raw TCP echo has nothing to compress, and the floor servers negotiate no extension: they
   // sit out the permessage-deflate run.
-  const servers = opts.deflate ? opts.servers.filter((name) => name !== "raw" && name !== "floor") : opts.servers;
-  if (opts.deflate && servers.length < opts.servers.length) console.log("raw, floor: no permessage-deflate, left out of --deflate");
+  const servers = opts.deflate ? opts.servers.filter((name) => !NO_DEFLATE.includes(name)) : opts.servers;
+  if (opts.deflate && servers.length < opts.servers.length) console.log(`${NO_DEFLATE.join(", ")}: no permessage-deflate, left out of --deflate`);
   const scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s.id)).map((s) =>
     s.kind === "idle" ? { ...s, connections: opts.idleConnections, title: `${opts.idleConnections.toLocaleString("en-US")} idle conns` } : s,
   );

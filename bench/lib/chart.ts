@@ -12,6 +12,7 @@ const COLORS: Record<ServerName, string> = {
   bun: "#8957e5",
   raw: "#6e7781",
   floor: "#a8b1bb",
+  "floor-handler": "#c9d1d9",
 };
 
 const BAR = 14;

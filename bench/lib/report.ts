@@ -36,13 +36,15 @@ export interface Meta {
   totalS?: number;
 }
 
-/** The ratios the table shows, numerator first: hawser against the others, the floor against raw, and hawser's ws face against hawser and ws. */
+/** The ratios the table shows, numerator first: hawser against the others, the floors against raw, and hawser's ws face against hawser and ws. */
 export const RATIOS: ReadonlyArray<readonly [ServerName, ServerName]> = [
   ["hawser", "ws"],
   ["hawser", "bun"],
   ["hawser", "raw"],
   ["hawser", "floor"],
+  ["hawser", "floor-handler"],
   ["floor", "raw"],
+  ["floor-handler", "raw"],
   ["hawser-ws", "hawser"],
   ["hawser-ws", "ws"],
 ];

@@ -5,8 +5,8 @@ import path from "node:path";
 import { BENCH_CLI_LIMITS } from "./limits.js";
 import type { Scenario, ScenarioKind } from "./scenarios.js";
 
-export type ServerName = "hawser" | "hawser-ws" | "ws" | "bun" | "raw" | "floor";
-export const SERVER_NAMES: readonly ServerName[] = ["hawser", "hawser-ws", "ws", "bun", "raw", "floor"];
+export type ServerName = "hawser" | "hawser-ws" | "ws" | "bun" | "raw" | "floor" | "floor-handler";
+export const SERVER_NAMES: readonly ServerName[] = ["hawser", "hawser-ws", "ws", "bun", "raw", "floor", "floor-handler"];
 
 export interface Command {
   file: string;
@@ -85,6 +85,16 @@ export function serverSpecs(root: string): Record<ServerName, ServerSpec> {
       unavailable: () => undefined,
       supports: (scenario) => scenario.size <= 512,
       command: (_kind, p) => ({ file: node, args: [script("floor-echo.mjs"), ...port(p)] }),
+      loadgenArgs: () => [],
+    },
+    // The floor plus what handing each message to user code costs at the least (a Buffer and
+    // an event per message, a handler call, a send() that frames into a batch): the least any
+    // library with a per-message API, hawser's included, can do. Echo only.
+    "floor-handler": {
+      name: "floor-handler",
+      unavailable: () => undefined,
+      supports: (scenario) => scenario.kind === "echo" && scenario.size <= 512,
+      command: (_kind, p) => ({ file: node, args: [script("floor-echo.mjs"), "--handler", ...port(p)] }),
       loadgenArgs: () => [],
     },
   };
