@@ -53,7 +53,7 @@ export interface Row {
   scenario: Scenario;
   metric: Metric;
   values: Partial<Record<ServerName, Summary>>;
-  /** Keyed "a/b" (see RATIOS): median of a divided by median of b. */
+  /** Keyed "a/b" (see RATIOS): the median over rounds of a's figure divided by b's in the same round (see `pairedRatio`). */
   ratios: Record<string, number>;
   /** Highest generator CPU share seen in this scenario's runs (1.0 = generator saturated). */
   genCpuMax?: number;
@@ -84,9 +84,8 @@ export function buildRows(scenarios: readonly Scenario[], servers: readonly Serv
       }
       const ratios: Row["ratios"] = {};
       for (const [a, b] of RATIOS) {
-        const top = values[a];
-        const base = values[b];
-        if (top && base && base.median > 0) ratios[`${a}/${b}`] = top.median / base.median;
+        const ratio = pairedRatio(mine, metric, a, b);
+        if (ratio !== undefined) ratios[`${a}/${b}`] = ratio;
       }
       const row: Row = { scenario, metric, values, ratios };
       if (cpu.length) row.genCpuMax = Math.max(...cpu);
@@ -96,6 +95,25 @@ export function buildRows(scenarios: readonly Scenario[], servers: readonly Serv
     }
   }
   return rows;
+}
+
+/**
+ * a's figure over b's, as the median over rounds of the ratio within each round. In a round
+ * the servers run one after another, so each ratio compares two runs minutes apart at most;
+ * a shared machine drifts by 20–30% over a whole run, which a ratio of the two overall medians
+ * would take in. Rounds where either server has no figure are left out.
+ */
+export function pairedRatio(runs: readonly RunRecord[], metric: Metric, a: ServerName, b: ServerName): number | undefined {
+  const figure = (server: ServerName, round: number): number | undefined =>
+    runs.find((r) => r.server === server && r.round === round && r.ok)?.measurement?.[metric.key];
+  const rounds = new Set(runs.map((r) => r.round));
+  const perRound: number[] = [];
+  for (const round of rounds) {
+    const top = figure(a, round);
+    const base = figure(b, round);
+    if (top !== undefined && base !== undefined && base > 0) perRound.push(top / base);
+  }
+  return summarize(perRound)?.median;
 }
 
 export function markdown(meta: Meta, rows: readonly Row[], runs: readonly RunRecord[]): string {
@@ -109,7 +127,7 @@ export function markdown(meta: Meta, rows: readonly Row[], runs: readonly RunRec
       `node ${meta.node}${meta.bun ? `, bun ${meta.bun}` : ""}; ${meta.cpu}; ` +
       (meta.pinned ? "servers on CPU 0, load generator on CPU 1." : "NOT pinned (taskset or a second CPU missing)."),
     "",
-    "Cells: median (min–max) over rounds. Ratios divide medians; ↑ higher is better, ↓ lower is better.",
+    "Cells: median (min–max) over rounds. Ratios: the median over rounds of the ratio within each round (a round runs its servers back to back); ↑ higher is better, ↓ lower is better.",
     "",
     `| ${head.join(" | ")} |`,
     `|${head.map(() => "---").join("|")}|`,
