@@ -56,21 +56,17 @@ const CLOSE_INVALID_PAYLOAD = Buffer.from([0x88, 0x02, 0x03, 0xef]);
  * Unmasks payload bytes `from..from+length` of `input` (§5.3) into `out` at `to` (which may be
  * the same place); returns the OR of every unmasked byte, so that bit 7 says whether any was
  * non-ASCII. Short payloads go byte by byte, which needs no view; longer ones four bytes at a
- * time through DataViews, made once per read.
+ * time through the read's DataViews (see `echoFrames`).
  */
-function unmaskInto(input, keyAt, from, length, out, to, views) {
+function unmaskInto(input, keyAt, from, length, out, to, inView, outView) {
   let seen = 0;
   let i = 0;
   if (length >= 64) {
-    if (views.input === null) {
-      views.input = new DataView(input.buffer, input.byteOffset, input.length);
-      views.out = out === input ? views.input : new DataView(out.buffer, out.byteOffset, out.length);
-    }
-    const key = views.input.getInt32(keyAt, true);
+    const key = inView.getInt32(keyAt, true);
     for (; i + 4 <= length; i += 4) {
-      const word = views.input.getInt32(from + i, true) ^ key;
+      const word = inView.getInt32(from + i, true) ^ key;
       seen |= word;
-      views.out.setInt32(to + i, word, true);
+      outView.setInt32(to + i, word, true);
     }
   } else {
     const k0 = input[keyAt];
@@ -132,7 +128,9 @@ const handler = (event) => send(event.data, event.isBinary);
 /** Echoes every whole frame of `input`; returns how many bytes it used. */
 function echoFrames(socket, input) {
   const out = perMessage ? input : Buffer.allocUnsafe(input.length);
-  const views = { input: null, out: null };
+  // DataViews for payloads of 64 bytes and more, made at the first such payload of the read.
+  let inView = null;
+  let outView = null;
   let at = 0;
   let written = 0;
   while (input.length - at >= 6) {
@@ -157,7 +155,11 @@ function echoFrames(socket, input) {
     const payloadAt = at + headerLength;
     // The reply's header goes first (default mode); the payload is unmasked to just behind it.
     const to = perMessage ? payloadAt : written + writeHeader(out, written, first, length);
-    const seen = unmaskInto(input, payloadAt - 4, payloadAt, length, out, to, views);
+    if (length >= 64 && inView === null) {
+      inView = new DataView(input.buffer, input.byteOffset, input.length);
+      outView = out === input ? inView : new DataView(out.buffer, out.byteOffset, out.length);
+    }
+    const seen = unmaskInto(input, payloadAt - 4, payloadAt, length, out, to, inView, outView);
     if (opcode === 1 && (seen & 0x80808080) !== 0 && !isUtf8(out.subarray(to, to + length))) {
       socket.end(CLOSE_INVALID_PAYLOAD);
       return input.length;
@@ -169,7 +171,8 @@ function echoFrames(socket, input) {
   let frames;
   if (perMessage) {
     if (batched === 0) return at;
-    frames = Buffer.from(batch.subarray(0, batched)); // the batch is reused; the write needs its own bytes
+    frames = Buffer.allocUnsafe(batched); // the batch is reused; the write needs its own bytes
+    batch.copy(frames, 0, 0, batched);
     batched = 0;
   } else {
     if (written === 0) return at;
